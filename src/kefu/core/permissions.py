@@ -1,0 +1,59 @@
+"""Roles and coarse permissions. Object-level scoping lives in each app's selectors (SQL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kefu.core.errors import PermissionDenied
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", _("Agent")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    QA = "qa", _("QA inspector")
+    KNOWLEDGE_EDITOR = "knowledge_editor", _("Knowledge editor")
+    DEPARTMENT_OWNER = "department_owner", _("Department owner")
+    EXECUTIVE = "executive", _("Executive")
+    ADMIN = "admin", _("Administrator")
+
+
+ALL = frozenset(Role.values)
+
+# action -> roles allowed to perform it (object scope is checked separately)
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "ticket.create": frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXECUTIVE}),
+    "ticket.update": frozenset(
+        {Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXECUTIVE, Role.DEPARTMENT_OWNER}
+    ),
+    "ticket.reply": frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXECUTIVE}),
+    "ticket.note": ALL - {Role.QA},
+    "ticket.transition": frozenset(
+        {Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXECUTIVE, Role.DEPARTMENT_OWNER}
+    ),
+    "ticket.transfer": frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXECUTIVE}),
+    "customer.create": frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.EXECUTIVE}),
+    "customer.view": ALL,
+    "customer.merge": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    "token.manage_others": frozenset({Role.ADMIN}),
+}
+
+SEE_ALL_TICKETS = frozenset({Role.EXECUTIVE, Role.ADMIN, Role.QA})
+
+
+def has_permission(actor: Any, action: str) -> bool:
+    if actor is None or not getattr(actor, "is_active", False):
+        return False
+    if getattr(actor, "is_superuser", False):
+        return True
+    return getattr(actor, "role", None) in PERMISSIONS.get(action, frozenset())
+
+
+def authorize(actor: Any, action: str) -> None:
+    """Raise PermissionDenied unless the actor's role allows the action."""
+    if not has_permission(actor, action):
+        raise PermissionDenied(
+            f"Your role may not perform {action}.", code="permission_denied", action=action
+        )

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class TicketsConfig(AppConfig):
+    name = "kefu.tickets"
+    label = "tickets"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kefu.tickets import events, handlers  # noqa: F401
+
+        handlers.register()

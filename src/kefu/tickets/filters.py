@@ -1,0 +1,54 @@
+"""The ticket list filter, shared by the API and the web inbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Schema
+
+from kefu.core.errors import ValidationFailed
+from kefu.tickets.choices import Channel, Priority, Status, TicketType
+from kefu.tickets.selectors import TicketFilters
+
+
+def _multi(value: str | None, choices: type, field: str) -> list[str] | None:
+    if not value:
+        return None
+    values = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [v for v in values if v not in choices.values]
+    if bad:
+        raise ValidationFailed(f"{field} must be among: {', '.join(choices.values)}.", field=field)
+    return values
+
+
+class TicketFilterIn(Schema):
+    status: str | None = None
+    type: str | None = None
+    priority: str | None = None
+    channel: str | None = None
+    team: int | None = None
+    assignee: str | None = None
+    customer: int | None = None
+    product: int | None = None
+    shop: int | None = None
+    tag: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    q: str | None = None
+
+    def to_filters(self) -> TicketFilters:
+        return TicketFilters(
+            status=_multi(self.status, Status, "status"),
+            type=_multi(self.type, TicketType, "type"),
+            priority=_multi(self.priority, Priority, "priority"),
+            channel=_multi(self.channel, Channel, "channel"),
+            team=self.team,
+            assignee=self.assignee,
+            customer=self.customer,
+            product=self.product,
+            shop=self.shop,
+            tag=self.tag,
+            created_after=self.created_after,
+            created_before=self.created_before,
+            q=(self.q or "").strip()[:100] or None,
+        )
