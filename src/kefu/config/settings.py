@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -23,6 +24,8 @@ def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
 
+
+TESTING = env_bool("KEFU_TESTING") or "pytest" in sys.modules
 
 DATA_DIR = Path(os.environ.get("KEFU_DATA_DIR") or "./var").resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -100,7 +103,7 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("KEFU_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'kefu.sqlite3'}"
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("KEFU_DB_CONN_MAX_AGE", 600))
 if _db["ENGINE"] == "django.db.backends.sqlite3":
-    _db["CONN_MAX_AGE"] = 0 if env_bool("KEFU_TESTING") else _db["CONN_MAX_AGE"]
+    _db["CONN_MAX_AGE"] = 0 if TESTING else _db["CONN_MAX_AGE"]
     _db["OPTIONS"] = {
         # WAL lets readers work during a write; IMMEDIATE takes the write lock up front so concurrent
         # writers queue on busy_timeout instead of failing with "database is locked".
@@ -111,7 +114,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 else:
     _db.setdefault("OPTIONS", {})
     _db["CONN_HEALTH_CHECKS"] = True
-_db["TEST"] = {"NAME": os.environ.get("KEFU_TEST_DATABASE_NAME") or None}
+_test_name = os.environ.get("KEFU_TEST_DATABASE_NAME")
+if not _test_name and _db["ENGINE"] == "django.db.backends.sqlite3":
+    # a file, not shared-cache memory: concurrency tests need real locking with busy timeouts
+    _test_name = str(DATA_DIR / "test_kefu.sqlite3")
+_db["TEST"] = {"NAME": _test_name or None}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -138,6 +145,8 @@ USE_TZ = True
 # --- files --------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
 MEDIA_ROOT = DATA_DIR / "uploads"
 MEDIA_URL = "/media/"
@@ -145,7 +154,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG or env_bool("KEFU_TESTING")
+        if DEBUG or TESTING
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
@@ -164,7 +173,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-if env_bool("KEFU_TESTING"):
+if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LOGGING = {
