@@ -1,10 +1,10 @@
 """The `kefu` command.
 
-    kefu serve [--host H] [--port P] [--workers N] [--with-worker]   production WSGI server (gunicorn)
-    kefu worker                                                      background worker (Huey)
-    kefu seed-demo [--tickets N] [--seed S]                          demo organization and tickets
-    kefu token create|list|revoke …                                  API tokens
-    kefu <any Django management command>                             migrate, createsuperuser, shell, …
+kefu serve [--host H] [--port P] [--workers N] [--with-worker]   production WSGI server (gunicorn)
+kefu worker                                                      background worker (Huey)
+kefu seed-demo [--tickets N] [--seed S]                          demo organization and tickets
+kefu token create|list|revoke …                                  API tokens
+kefu <any Django management command>                             migrate, createsuperuser, shell, …
 """
 
 from __future__ import annotations
@@ -25,10 +25,14 @@ def _django(argv: list[str]) -> None:
 
 
 def serve(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="kefu serve", description="Run the production web server (gunicorn, WSGI).")
+    parser = argparse.ArgumentParser(
+        prog="kefu serve", description="Run the production web server (gunicorn, WSGI)."
+    )
     parser.add_argument("--host", default=os.environ.get("KEFU_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("KEFU_WEB_WORKERS", 2 * (os.cpu_count() or 1) + 1)))
+    parser.add_argument(
+        "--workers", type=int, default=int(os.environ.get("KEFU_WEB_WORKERS", 2 * (os.cpu_count() or 1) + 1))
+    )
     parser.add_argument("--with-worker", action="store_true", help="also run the background worker")
     parser.add_argument("--access-log", action="store_true")
     args = parser.parse_args(argv)
@@ -38,13 +42,24 @@ def serve(argv: list[str]) -> int:
     if args.with_worker:
         procs.append(subprocess.Popen([sys.executable, "-m", "kefu", "worker"]))  # noqa: S603
     cmd = [
-        sys.executable, "-m", "gunicorn", "kefu.config.wsgi:application",
-        "--bind", f"{args.host}:{args.port}",
-        "--workers", str(args.workers),
-        "--worker-class", "sync",
-        "--backlog", "2048",
-        "--max-requests", "20000", "--max-requests-jitter", "2000",
-        "--graceful-timeout", "10",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "kefu.config.wsgi:application",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        "sync",
+        "--backlog",
+        "2048",
+        "--max-requests",
+        "20000",
+        "--max-requests-jitter",
+        "2000",
+        "--graceful-timeout",
+        "10",
     ]
     if args.access_log:
         cmd += ["--access-logfile", "-"]

@@ -14,7 +14,10 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "display_name", "role", "department", "is_active")
     list_filter = ("role", "department", "is_active")
-    fieldsets = (*BaseUserAdmin.fieldsets, (_("kefu"), {"fields": ("role", "display_name", "department", "time_zone")}))
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        (_("kefu"), {"fields": ("role", "display_name", "department", "time_zone")}),
+    )
     inlines = [MembershipInline]
 
 

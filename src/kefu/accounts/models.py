@@ -8,7 +8,9 @@ from kefu.core.permissions import SEE_ALL_TICKETS, Role
 class Department(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     head = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="headed_departments"
     )
@@ -26,7 +28,11 @@ class Team(models.Model):
     name = models.CharField(_("name"), max_length=100)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="teams")
     vendor = models.CharField(
-        _("outsourcing vendor"), max_length=100, blank=True, default="", help_text=_("empty for in-house teams")
+        _("outsourcing vendor"),
+        max_length=100,
+        blank=True,
+        default="",
+        help_text=_("empty for in-house teams"),
     )
 
     class Meta:

@@ -33,9 +33,18 @@ def create_api_token(*, actor: Any, user: User, name: str = "default") -> tuple[
     _check_token_owner(actor, user)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name[:100] or "default", prefix=raw[:12], digest=digest_token(raw), created_at=clock.now()
+        user=user,
+        name=name[:100] or "default",
+        prefix=raw[:12],
+        digest=digest_token(raw),
+        created_at=clock.now(),
     )
-    record_event(actor=actor, verb=events.TOKEN_CREATED.verb, subject=token, data={"name": token.name, "user": user.username})
+    record_event(
+        actor=actor,
+        verb=events.TOKEN_CREATED.verb,
+        subject=token,
+        data={"name": token.name, "user": user.username},
+    )
     return token, raw
 
 

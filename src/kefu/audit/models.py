@@ -30,11 +30,11 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.verb} {self.subject_type}#{self.subject_id}"
 
-    @property
-    def text(self) -> str:
-        return registry.render(self.verb, self.data)
-
     def save(self, *args, **kwargs):
         if self.pk and not kwargs.pop("_allow_update", False):
             raise ValueError("audit events are append-only")
         super().save(*args, **kwargs)
+
+    @property
+    def text(self) -> str:
+        return registry.render(self.verb, self.data)

@@ -75,12 +75,18 @@ def on_auth_error(request, exc):
 
 @api.exception_handler(Http404)
 def on_404(request, exc):
-    return api.create_response(request, {"code": "not_found", "message": str(exc) or "Not found."}, status=404)
+    return api.create_response(
+        request, {"code": "not_found", "message": str(exc) or "Not found."}, status=404
+    )
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    code = {400: "malformed_json" if "parse request body" in str(exc) else "bad_request", 413: "too_large", 415: "unsupported_media_type"}.get(exc.status_code, "error")
+    code = {
+        400: "malformed_json" if "parse request body" in str(exc) else "bad_request",
+        413: "too_large",
+        415: "unsupported_media_type",
+    }.get(exc.status_code, "error")
     return api.create_response(request, {"code": code, "message": str(exc)}, status=exc.status_code)
 
 
@@ -94,7 +100,9 @@ def on_too_big(request, exc):
 @api.exception_handler(TooManyFilesSent)
 def on_too_many_files(request, exc):
     return api.create_response(
-        request, {"code": "too_many_files", "message": "Too many files in one request.", "field": "files"}, status=413
+        request,
+        {"code": "too_many_files", "message": "Too many files in one request.", "field": "files"},
+        status=413,
     )
 
 

@@ -10,7 +10,9 @@ from kefu.customers.models import Customer
 from kefu.customers.normalize import normalize_email, normalize_phone
 
 
-def list_customers(*, actor: Any, q: str = "", limit: int = 50, cursor: int | None = None) -> QuerySet[Customer]:
+def list_customers(
+    *, actor: Any, q: str = "", limit: int = 50, cursor: int | None = None
+) -> QuerySet[Customer]:
     """Search by name, phone (any format) or email; newest first, keyset-paginated by id."""
     authorize(actor, "customer.view")
     qs = Customer.objects.filter(merged_into__isnull=True).prefetch_related("identities")

@@ -14,15 +14,15 @@ from kefu.tickets.attachments import accept_files
 from kefu.tickets.filters import TicketFilterIn
 from kefu.tickets.schemas import (
     CustomerDetailOut,
-    EventOut,
     ErrorOut,
+    EventOut,
     MessageIn,
     MessageOut,
     TicketCreateIn,
     TicketDetailOut,
+    TicketOut,
     TicketPage,
     TicketPatchIn,
-    TicketOut,
     TransferIn,
     TransferOut,
     TransitionIn,
@@ -77,7 +77,9 @@ def tickets_list(
     return 200, {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/{int:ticket_id}", response={200: TicketDetailOut, **ERRORS}, summary="A ticket with its messages")
+@router.get(
+    "/{int:ticket_id}", response={200: TicketDetailOut, **ERRORS}, summary="A ticket with its messages"
+)
 def tickets_get(request: HttpRequest, ticket_id: int):
     return 200, selectors.get_ticket(actor=request.user, ticket_id=ticket_id, with_messages=True)
 
@@ -137,11 +139,15 @@ def _parse_message(request: HttpRequest) -> tuple[MessageIn, list]:
 )
 def tickets_add_message(request: HttpRequest, ticket_id: int):
     data, files = _parse_message(request)
-    msg = services.add_message(actor=request.user, ticket_id=ticket_id, kind=data.kind, body=data.body, files=files)
+    msg = services.add_message(
+        actor=request.user, ticket_id=ticket_id, kind=data.kind, body=data.body, files=files
+    )
     return 201, msg
 
 
-@router.get("/{int:ticket_id}/attachments/{int:attachment_id}", response={**ERRORS}, summary="Download an attachment")
+@router.get(
+    "/{int:ticket_id}/attachments/{int:attachment_id}", response={**ERRORS}, summary="Download an attachment"
+)
 def tickets_attachment(request: HttpRequest, ticket_id: int, attachment_id: int):
     att = selectors.get_attachment(actor=request.user, ticket_id=ticket_id, attachment_id=attachment_id)
     inline = att.content_type.startswith(("image/", "video/"))
@@ -153,11 +159,15 @@ def tickets_attachment(request: HttpRequest, ticket_id: int, attachment_id: int)
 @router.post("/{int:ticket_id}/transition", response={200: TicketOut, **ERRORS}, summary="Change the status")
 def tickets_transition(request: HttpRequest, ticket_id: int, payload: TransitionIn):
     """An invalid transition answers 409 with the `allowed` target statuses."""
-    services.transition_ticket(actor=request.user, ticket_id=ticket_id, to=payload.to, comment=payload.comment)
+    services.transition_ticket(
+        actor=request.user, ticket_id=ticket_id, to=payload.to, comment=payload.comment
+    )
     return 200, selectors.get_ticket(actor=request.user, ticket_id=ticket_id)
 
 
-@router.post("/{int:ticket_id}/transfer", response={201: TransferOut, **ERRORS}, summary="Transfer to a department")
+@router.post(
+    "/{int:ticket_id}/transfer", response={201: TransferOut, **ERRORS}, summary="Transfer to a department"
+)
 def tickets_transfer(request: HttpRequest, ticket_id: int, payload: TransferIn):
     transfer = services.transfer_ticket(
         actor=request.user,
@@ -170,13 +180,17 @@ def tickets_transfer(request: HttpRequest, ticket_id: int, payload: TransferIn):
     return 201, transfer
 
 
-@router.get("/{int:ticket_id}/events", response={200: list[EventOut], **ERRORS}, summary="The ticket's audit trail")
+@router.get(
+    "/{int:ticket_id}/events", response={200: list[EventOut], **ERRORS}, summary="The ticket's audit trail"
+)
 def tickets_events(request: HttpRequest, ticket_id: int):
     return 200, selectors.list_ticket_events(actor=request.user, ticket_id=ticket_id)
 
 
 @customers_router.get(
-    "/{int:customer_id}", response={200: CustomerDetailOut, **ERRORS}, summary="A customer with ticket history"
+    "/{int:customer_id}",
+    response={200: CustomerDetailOut, **ERRORS},
+    summary="A customer with ticket history",
 )
 def customers_get(request: HttpRequest, customer_id: int):
     customer = get_customer(actor=request.user, customer_id=customer_id)

@@ -66,7 +66,9 @@ def accept_files(files: list[UploadedFile]) -> list[IncomingFile]:
     """Check count, size and sniffed type of uploads; read them. Raises a 4xx DomainError."""
     if len(files) > settings.KEFU_MAX_ATTACHMENTS:
         raise LimitExceeded(
-            f"At most {settings.KEFU_MAX_ATTACHMENTS} files per message.", field="files", code="too_many_files"
+            f"At most {settings.KEFU_MAX_ATTACHMENTS} files per message.",
+            field="files",
+            code="too_many_files",
         )
     out: list[IncomingFile] = []
     limit = settings.KEFU_MAX_ATTACHMENT_BYTES

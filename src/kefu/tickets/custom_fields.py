@@ -41,7 +41,9 @@ def _coerce(defn: CustomFieldDefinition, value: Any) -> Any:
     raise ValidationFailed(f"{defn.label} has an unknown type.", field=field)  # pragma: no cover
 
 
-def validate_custom_fields(values: dict[str, Any], *, existing: dict[str, Any] | None = None) -> dict[str, Any]:
+def validate_custom_fields(
+    values: dict[str, Any], *, existing: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Return the merged, validated custom fields. `None` removes a value."""
     if not isinstance(values, dict):
         raise ValidationFailed("custom_fields must be an object.", field="custom_fields")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import TextChoices
 from ninja import Schema
 
 from kefu.core.errors import ValidationFailed
@@ -11,7 +12,7 @@ from kefu.tickets.choices import Channel, Priority, Status, TicketType
 from kefu.tickets.selectors import TicketFilters
 
 
-def _multi(value: str | None, choices: type, field: str) -> list[str] | None:
+def _multi(value: str | None, choices: type[TextChoices], field: str) -> list[str] | None:
     if not value:
         return None
     values = [v.strip() for v in value.split(",") if v.strip()]

@@ -30,7 +30,9 @@ class Category(models.Model):
     """Cause category (placeholder for the voice-of-customer cause taxonomy)."""
 
     name = models.CharField(_("name"), max_length=100)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -93,13 +95,36 @@ class Ticket(models.Model):
     type = models.CharField(_("type"), max_length=20, choices=TicketType.choices, default=TicketType.INQUIRY)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.API)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
-    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="tickets", db_index=False)
-    product = models.ForeignKey(
-        "customers.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets", db_index=False
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )
-    shop = models.ForeignKey("customers.Shop", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets", db_index=False)
-    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets", db_index=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
+    product = models.ForeignKey(
+        "customers.Product",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        db_index=False,
+    )
+    shop = models.ForeignKey(
+        "customers.Shop",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        db_index=False,
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        db_index=False,
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -108,7 +133,9 @@ class Ticket(models.Model):
         related_name="assigned_tickets",
         db_index=False,
     )
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
     external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
@@ -179,7 +206,9 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
 
 class Attachment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
     file = models.FileField(upload_to=attachment_path, max_length=200)
     filename = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
@@ -202,8 +231,12 @@ class Transfer(models.Model):
     from_department = models.ForeignKey(
         "accounts.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    to_department = models.ForeignKey("accounts.Department", on_delete=models.PROTECT, related_name="transfers_in")
-    to_team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    to_department = models.ForeignKey(
+        "accounts.Department", on_delete=models.PROTECT, related_name="transfers_in"
+    )
+    to_team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.TextField(blank=True, default="")
     reply_by = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=TransferStatus.choices, default=TransferStatus.OPEN)

@@ -130,7 +130,9 @@ class TicketCreateIn(Schema):
     category_id: int | None = None
     tags: list[str] = Field(default_factory=list)
     custom_fields: dict[str, Any] = Field(default_factory=dict)
-    external_id: str | None = Field(None, max_length=100, description="your system's id; repeats return the first ticket")
+    external_id: str | None = Field(
+        None, max_length=100, description="your system's id; repeats return the first ticket"
+    )
 
 
 class TicketPatchIn(Schema):

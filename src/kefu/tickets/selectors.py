@@ -92,7 +92,9 @@ def get_ticket(*, actor: Any, ticket_id: int, with_messages: bool = False) -> Ti
         qs = qs.prefetch_related(
             Prefetch(
                 "messages",
-                queryset=Message.objects.select_related("author").prefetch_related("attachments").order_by("id"),
+                queryset=Message.objects.select_related("author")
+                .prefetch_related("attachments")
+                .order_by("id"),
             )
         )
     ticket = qs.filter(pk=ticket_id).first()

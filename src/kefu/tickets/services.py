@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Model, Q, TextChoices
 
 from kefu.accounts.models import Department, Team, User
 from kefu.audit.services import record_event
@@ -24,7 +24,7 @@ from kefu.tickets.models import Attachment, Category, Message, Tag, Ticket, Tran
 MAX_TAGS = 20
 
 
-def _choice(value: str | None, choices: type, field: str, default: str | None = None) -> str:
+def _choice(value: str | None, choices: type[TextChoices], field: str, default: str | None = None) -> str:
     if value is None or value == "":
         if default is None:
             raise ValidationFailed(f"{field} is required.", field=field)
@@ -45,10 +45,10 @@ def _text(value: str | None, field: str, max_len: int, *, required: bool = False
     return text
 
 
-def _ref(model: type, pk: Any, field: str, **extra: Any) -> Any:
+def _ref(model: type[Model], pk: Any, field: str, **extra: Any) -> Any:
     if pk is None:
         return None
-    obj = model.objects.filter(pk=pk, **extra).first() if isinstance(pk, int) else None
+    obj = model._default_manager.filter(pk=pk, **extra).first() if isinstance(pk, int) else None
     if obj is None:
         raise ValidationFailed(f"{field} {pk} does not exist.", field=field)
     return obj
@@ -163,8 +163,14 @@ def create_ticket(
         return existing, False
 
 
-def _create_ticket(*, actor: User, customer: Customer | None, customer_name: str,
-                   customer_identities: dict[str, str | None] | None, **f: Any) -> Ticket:
+def _create_ticket(
+    *,
+    actor: User,
+    customer: Customer | None,
+    customer_name: str,
+    customer_identities: dict[str, str | None] | None,
+    **f: Any,
+) -> Ticket:
     subject = _text(f["subject"], "subject", 200, required=True)
     description = _text(f["description"], "description", 50_000)
     ttype = _choice(f["type"], TicketType, "type", TicketType.INQUIRY)
@@ -174,7 +180,9 @@ def _create_ticket(*, actor: User, customer: Customer | None, customer_name: str
         if not customer_identities:
             raise ValidationFailed("Name the customer by phone, email or another identity.", field="customer")
         try:
-            customer, _ = find_or_create_customer(actor=actor, name=customer_name, identities=customer_identities)
+            customer, _ = find_or_create_customer(
+                actor=actor, name=customer_name, identities=customer_identities
+            )
         except ValidationFailed as exc:
             exc.field = f"customer.{exc.field}" if exc.field and exc.field != "customer" else "customer"
             raise
@@ -218,7 +226,13 @@ def _create_ticket(*, actor: User, customer: Customer | None, customer_name: str
         subject=ticket,
         ticket_id=ticket.pk,
         customer_id=customer.pk,
-        data={"number": ticket.number, "subject": subject, "type": ttype, "channel": channel, "priority": priority},
+        data={
+            "number": ticket.number,
+            "subject": subject,
+            "type": ttype,
+            "channel": channel,
+            "priority": priority,
+        },
     )
     return ticket
 
@@ -418,7 +432,9 @@ def transfer_ticket(
     if not ticket.is_open:
         raise InvalidTransition(f"A {ticket.status} ticket cannot be transferred.", field="ticket_id")
     note = _text(note, "note", 10_000)
-    from_department_id = ticket.team.department_id if ticket.team_id else getattr(actor, "department_id", None)
+    from_department_id = (
+        ticket.team.department_id if ticket.team is not None else getattr(actor, "department_id", None)
+    )
     transfer = Transfer.objects.create(
         ticket=ticket,
         from_department_id=from_department_id,
@@ -469,4 +485,3 @@ def transfer_ticket(
 def move_customer_tickets(*, source_id: int, target_id: int) -> int:
     """Used inside the customer-merge transaction (see handlers)."""
     return Ticket.objects.filter(customer_id=source_id).update(customer_id=target_id)
-

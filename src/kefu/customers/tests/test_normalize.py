@@ -98,7 +98,9 @@ def test_email_is_trimmed_and_lowercased(raw):
     assert normalize_email(raw) == "alice@example.com"
 
 
-@pytest.mark.parametrize("raw", ["", "   ", None, "alice", "alice@", "@example.com", "a@b", "alice@@example.com"])
+@pytest.mark.parametrize(
+    "raw", ["", "   ", None, "alice", "alice@", "@example.com", "a@b", "alice@@example.com"]
+)
 def test_invalid_email_raises_validation_failed_naming_the_field(raw):
     with pytest.raises(ValidationFailed) as exc:
         normalize_email(raw)

@@ -42,7 +42,11 @@ class TestCreateAndRead:
         # and tries an invalid transition
         r = c.post(f"tickets/{t['id']}/transition", {"to": "closed"})
         assert r.status_code == 409
-        assert r.json()["code"] == "invalid_transition" and r.json()["allowed"] == ["pending", "on_hold", "solved"]
+        assert r.json()["code"] == "invalid_transition" and r.json()["allowed"] == [
+            "pending",
+            "on_hold",
+            "solved",
+        ]
         # then solves it and reads its events
         r = c.post(f"tickets/{t['id']}/transition", {"to": "solved"})
         assert r.status_code == 200 and r.json()["status"] == "solved"
@@ -112,12 +116,19 @@ class TestCreateAndRead:
         att = r.json()["attachments"][0]
         assert att["content_type"] == "image/png" and att["filename"] == "现场.png"
         dl = c.client.get(att["url"])
-        assert dl.status_code == 200 and b"".join(dl.streaming_content) == PNG and dl["Content-Type"] == "image/png"
+        assert (
+            dl.status_code == 200
+            and b"".join(dl.streaming_content) == PNG
+            and dl["Content-Type"] == "image/png"
+        )
 
     def test_multipart_refuses_unsniffable_binary_with_415(self, api, agent):
         c = api(agent)
         tid = create(c).json()["id"]
-        r = c.multipart(f"tickets/{tid}/messages", {"body": "x", "files": [SimpleUploadedFile("a.png", b"\x00\x01\x02" * 50)]})
+        r = c.multipart(
+            f"tickets/{tid}/messages",
+            {"body": "x", "files": [SimpleUploadedFile("a.png", b"\x00\x01\x02" * 50)]},
+        )
         assert r.status_code == 415 and r.json()["field"] == "files"
         assert not AuditEvent.objects.filter(verb="ticket.message_added").exists()
 
@@ -125,15 +136,26 @@ class TestCreateAndRead:
         c = api(agent)
         tid = create(c).json()["id"]
         qc = DepartmentFactory(name="品控")
-        r = c.post(f"tickets/{tid}/transfer", {"department_id": qc.pk, "note": "请确认", "reply_by": "2099-01-01T10:00:00+08:00"})
+        r = c.post(
+            f"tickets/{tid}/transfer",
+            {"department_id": qc.pk, "note": "请确认", "reply_by": "2099-01-01T10:00:00+08:00"},
+        )
         assert r.status_code == 201 and r.json()["to_department"]["name"] == "品控"
-        assert c.post(f"tickets/{tid}/transfer", {"department_id": qc.pk, "reply_by": "2000-01-01T00:00:00Z"}).json()["field"] == "reply_by"
+        assert (
+            c.post(
+                f"tickets/{tid}/transfer", {"department_id": qc.pk, "reply_by": "2000-01-01T00:00:00Z"}
+            ).json()["field"]
+            == "reply_by"
+        )
 
 
 class TestList:
     def test_filters_and_keyset_pagination(self, api, agent):
         c = api(agent)
-        ids = [create(c, subject=f"咨询{i}", type="repair" if i % 2 else "inquiry").json()["id"] for i in range(7)]
+        ids = [
+            create(c, subject=f"咨询{i}", type="repair" if i % 2 else "inquiry").json()["id"]
+            for i in range(7)
+        ]
         page1 = c.get("tickets", limit=3).json()
         assert [t["id"] for t in page1["items"]] == ids[::-1][:3]
         page2 = c.get("tickets", limit=3, cursor=page1["next_cursor"]).json()
@@ -180,7 +202,9 @@ ROLES = {
 def world(team, agent):
     other_team = TeamFactory(department=DepartmentFactory(name="外部", code="ext"))
     qc = DepartmentFactory(name="品控", code="qc")
-    ticket, _ = services.create_ticket(actor=agent, subject="漏水", customer_identities={"phone": "13700137000"})
+    ticket, _ = services.create_ticket(
+        actor=agent, subject="漏水", customer_identities={"phone": "13700137000"}
+    )
     Transfer.objects.create(ticket=ticket, to_department=qc, created_at=ticket.created_at)
     users = {
         "agent_in_team": UserFactory(role="agent", teams=[team]),

@@ -59,10 +59,16 @@ class TestCreate:
         # then the ticket exists in the agent's team with a human number and the customer is found by E.164
         ticket.refresh_from_db()
         assert created and ticket.status == "new" and ticket.team == team
-        assert ticket.number.startswith("T") and ticket.number.endswith(f"{ticket.pk:05d}") and len(ticket.number) >= 14
+        assert (
+            ticket.number.startswith("T")
+            and ticket.number.endswith(f"{ticket.pk:05d}")
+            and len(ticket.number) >= 14
+        )
         assert ticket.customer.identities.get().value == "+8613800138000"
         ev = AuditEvent.objects.get(ticket_id=ticket.pk, verb="ticket.created")
-        assert ev.actor == agent and ev.data["number"] == ticket.number and ev.customer_id == ticket.customer_id
+        assert (
+            ev.actor == agent and ev.data["number"] == ticket.number and ev.customer_id == ticket.customer_id
+        )
 
     def test_same_customer_found_from_another_phone_format(self, agent):
         first = new_ticket(agent, customer_identities={"phone": "13800138000"})
@@ -108,7 +114,9 @@ class TestCreate:
     def test_custom_fields_are_validated_against_definitions(self, agent):
         CustomFieldDefinition.objects.create(key="serial", label="序列号", field_type="text", required=True)
         CustomFieldDefinition.objects.create(key="warranty", label="保修期内", field_type="boolean")
-        CustomFieldDefinition.objects.create(key="buy", label="购买渠道", field_type="choice", choices=["天猫", "京东"])
+        CustomFieldDefinition.objects.create(
+            key="buy", label="购买渠道", field_type="choice", choices=["天猫", "京东"]
+        )
         with pytest.raises(ValidationFailed) as err:
             new_ticket(agent, custom_fields={"warranty": True})
         assert err.value.field == "custom_fields.serial"
@@ -139,7 +147,10 @@ def test_racing_repeats_with_the_same_key_make_one_ticket(agent):
         try:
             barrier.wait()
             t, _ = services.create_ticket(
-                actor=agent, subject="race", customer_identities={"phone": "13900139000"}, idempotency_key="race-1"
+                actor=agent,
+                subject="race",
+                customer_identities={"phone": "13900139000"},
+                idempotency_key="race-1",
             )
             results.append(t.pk)
         except Exception as exc:  # pragma: no cover - reported below
@@ -247,7 +258,9 @@ class TestUpdateAndTransfer:
     def test_update_records_before_and_after(self, agent, team):
         t = new_ticket(agent)
         other = UserFactory(role="agent", teams=[team])
-        services.update_ticket(actor=agent, ticket_id=t.pk, changes={"priority": "urgent", "assignee_id": other.pk})
+        services.update_ticket(
+            actor=agent, ticket_id=t.pk, changes={"priority": "urgent", "assignee_id": other.pk}
+        )
         ev = AuditEvent.objects.get(ticket_id=t.pk, verb="ticket.updated")
         assert ev.data["changes"] == {
             "priority": {"from": "normal", "to": "urgent"},
