@@ -28,10 +28,14 @@ class ApiClient:
         return self.client.get(self._url(path), params)
 
     def post(self, path, data=None, **extra):
-        return self.client.post(self._url(path), json.dumps(data or {}), content_type="application/json", **extra)
+        return self.client.post(
+            self._url(path), json.dumps(data or {}), content_type="application/json", **extra
+        )
 
     def patch(self, path, data=None, **extra):
-        return self.client.patch(self._url(path), json.dumps(data or {}), content_type="application/json", **extra)
+        return self.client.patch(
+            self._url(path), json.dumps(data or {}), content_type="application/json", **extra
+        )
 
     def multipart(self, path, data, **extra):
         return self.client.post(self._url(path), data, **extra)
