@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TicketType(models.TextChoices):
@@ -47,7 +48,7 @@ class MessageKind(models.TextChoices):
 
 class FieldType(models.TextChoices):
     TEXT = "text", _("Text")
-    NUMBER = "number", _("Number")
+    NUMBER = "number", pgettext_lazy("field type", "Number")
     BOOLEAN = "boolean", _("Yes/no")
     DATE = "date", _("Date")
     CHOICE = "choice", _("Choice")
