@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.db import DataError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from kefu.accounts.selectors import get_active_token
 from kefu.accounts.services import touch_api_token
@@ -28,13 +29,23 @@ class Utf8JSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
+class BrowserSession(SessionAuth):
+    """Session auth for the web pages' own calls. Only a signed-in session is checked (with CSRF);
+    a client that sends a bearer token or no credentials gets 401, not a CSRF 403."""
+
+    def __call__(self, request):
+        if "HTTP_AUTHORIZATION" in request.META or not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
 api = NinjaAPI(
     renderer=Utf8JSONRenderer(),
     title="kefu API",
     version="1",
     description="kefu (客服) REST API. Authenticate with `Authorization: Bearer <token>` "
     "(create one with `kefu token create USERNAME`) or a browser session.",
-    auth=[BearerToken(), django_auth],
+    auth=[BearerToken(), BrowserSession()],
     urls_namespace="api-1",
 )
 
@@ -84,10 +95,19 @@ def on_404(request, exc):
 def on_http_error(request, exc: HttpError):
     code = {
         400: "malformed_json" if "parse request body" in str(exc) else "bad_request",
+        403: "csrf_failed" if "CSRF" in str(exc) else "permission_denied",
         413: "too_large",
         415: "unsupported_media_type",
     }.get(exc.status_code, "error")
     return api.create_response(request, {"code": code, "message": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(DataError)
+def on_data_error(request, exc):
+    # a value the database refuses (e.g. out of range); input validation should catch these first
+    return api.create_response(
+        request, {"code": "invalid_data", "message": "A value is out of range for the database."}, status=422
+    )
 
 
 @api.exception_handler(RequestDataTooBig)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
 from kefu.core.errors import ValidationFailed
+from kefu.core.text import clean_text
 from kefu.customers.choices import IdentityKind
 
 
@@ -45,12 +46,8 @@ _SPACE = re.compile(r"\s+")
 
 
 def normalize_plain(raw: str, field: str) -> str:
-    text = _SPACE.sub(" ", unicodedata.normalize("NFKC", raw or "")).strip()
-    if not text:
-        raise ValidationFailed(f"{field} is empty.", field=field)
-    if len(text) > 190:
-        raise ValidationFailed(f"{field} is longer than 190 characters.", field=field)
-    return text
+    text = clean_text(unicodedata.normalize("NFKC", raw or ""), field, 190, required=True, single_line=True)
+    return _SPACE.sub(" ", text)
 
 
 def normalize_identity(kind: str, raw: str) -> str:

@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 
 from kefu.core.errors import NotFound
 from kefu.core.permissions import authorize
+from kefu.core.text import strip_control
 from kefu.customers.models import Customer
 from kefu.customers.normalize import normalize_email, normalize_phone
 
@@ -16,7 +17,7 @@ def list_customers(
     """Search by name, phone (any format) or email; newest first, keyset-paginated by id."""
     authorize(actor, "customer.view")
     qs = Customer.objects.filter(merged_into__isnull=True).prefetch_related("identities")
-    q = (q or "").strip()
+    q = strip_control(q or "").strip()[:100]
     if q:
         cond = Q(name__icontains=q) | Q(identities__value=q)
         for norm in (normalize_phone, normalize_email):

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from kefu.audit.services import record_event
 from kefu.core.errors import Conflict, ValidationFailed
 from kefu.core.permissions import authorize
+from kefu.core.text import clean_text
 from kefu.customers import events
 from kefu.customers.choices import IdentityKind
 from kefu.customers.models import Customer, Identity
@@ -54,7 +55,7 @@ def find_or_create_customer(
     normalized = normalize_identities(identities)
     if not normalized:
         raise ValidationFailed("Give at least one identity (phone, email, …).", field="customer")
-    name = (name or "").strip()[:100]
+    name = clean_text(name, "name", 100)
     customer = _find(normalized)
     created = False
     if customer is None:
@@ -82,6 +83,13 @@ def find_or_create_customer(
     if name and not customer.name:
         customer.name = name
         customer.save(update_fields=["name", "updated_at"])
+        record_event(
+            actor=actor,
+            verb=events.CUSTOMER_UPDATED.verb,
+            subject=customer,
+            customer_id=customer.pk,
+            data={"fields": "name", "changes": {"name": {"from": "", "to": name}}},
+        )
     return customer, created
 
 

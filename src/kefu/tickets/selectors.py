@@ -8,9 +8,11 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from kefu.audit.models import AuditEvent
 from kefu.core.errors import NotFound, ValidationFailed
+from kefu.core.text import strip_control
 from kefu.tickets.models import Attachment, Message, Ticket
 
 MAX_LIMIT = 200
+TICKET_RELATED = ("customer", "team", "assignee", "product", "shop", "category")
 
 
 @dataclass
@@ -59,7 +61,7 @@ def _apply(qs: QuerySet[Ticket], f: TicketFilters, actor: Any) -> QuerySet[Ticke
     if f.created_before:
         qs = qs.filter(created_at__lt=f.created_before)
     if f.q:
-        term = f.q.strip()
+        term = strip_control(f.q).strip()
         if term.upper().startswith("T") and term[1:].isdigit():
             qs = qs.filter(number=term.upper())
         else:
@@ -76,17 +78,13 @@ def list_tickets(
     qs = _apply(visible_tickets(actor), filters or TicketFilters(), actor)
     if cursor is not None:
         qs = qs.filter(id__lt=cursor)
-    rows = list(
-        qs.select_related("customer", "team", "assignee", "product", "shop", "category")
-        .prefetch_related("tags")
-        .order_by("-id")[: limit + 1]
-    )
+    rows = list(qs.select_related(*TICKET_RELATED).prefetch_related("tags").order_by("-id")[: limit + 1])
     next_cursor = rows[limit - 1].pk if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
 def get_ticket(*, actor: Any, ticket_id: int, with_messages: bool = False) -> Ticket:
-    qs = visible_tickets(actor).select_related("customer", "team", "assignee", "product", "shop", "category")
+    qs = visible_tickets(actor).select_related(*TICKET_RELATED)
     qs = qs.prefetch_related("tags")
     if with_messages:
         qs = qs.prefetch_related(
@@ -121,6 +119,7 @@ def list_customer_tickets(*, actor: Any, customer_id: int, limit: int = 50) -> l
     return list(
         visible_tickets(actor)
         .filter(customer_id=customer_id)
-        .select_related("team", "assignee", "product")
+        .select_related(*TICKET_RELATED)
+        .prefetch_related("tags")
         .order_by("-id")[:limit]
     )

@@ -13,6 +13,7 @@ from kefu.audit.services import record_event
 from kefu.core import clock
 from kefu.core.errors import InvalidTransition, NotFound, ValidationFailed
 from kefu.core.permissions import authorize
+from kefu.core.text import clean_text
 from kefu.customers.models import Customer, Product, Shop
 from kefu.customers.services import find_or_create_customer
 from kefu.tickets import events, workflow
@@ -37,12 +38,7 @@ def _choice(value: str | None, choices: type[TextChoices], field: str, default: 
 
 
 def _text(value: str | None, field: str, max_len: int, *, required: bool = False) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationFailed(f"{field} must not be empty.", field=field)
-    if len(text) > max_len:
-        raise ValidationFailed(f"{field} is longer than {max_len} characters.", field=field)
-    return text
+    return clean_text(value, field, max_len, required=required)
 
 
 def _ref(model: type[Model], pk: Any, field: str, **extra: Any) -> Any:

@@ -192,3 +192,10 @@ def test_property_any_1x_number_is_either_rejected_in_every_form_or_gives_one_va
             outcomes.add("rejected")
     # then the formatting never changes the verdict
     assert outcomes in ({"rejected"}, {f"+86{number}"})
+
+
+@pytest.mark.parametrize("raw", ["o\x00x", "oAbC\x07123", "\x00"])
+def test_plain_identities_with_control_characters_are_rejected(raw):
+    with pytest.raises(ValidationFailed) as exc:
+        normalize_identity("wechat_openid", raw)
+    assert exc.value.field == "wechat_openid"
