@@ -238,3 +238,36 @@ def test_permission_matrix(api, world, role):
         c.post(f"{t}/transfer", {"department_id": qc.pk}).status_code,
     )
     assert got == ROLES[role]
+
+
+class TestLimits:
+    def test_oversized_json_body_is_413(self, api, agent, settings):
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+        r = create(api(agent), description="很" * 2000)
+        assert r.status_code == 413 and r.json()["code"] == "too_large"
+        assert Ticket.objects.count() == 0
+
+    def test_oversized_file_is_413_and_nothing_is_written(self, api, agent, settings):
+        c = api(agent)
+        tid = create(c).json()["id"]
+        settings.KEFU_MAX_ATTACHMENT_BYTES = 50
+        r = c.multipart(
+            f"tickets/{tid}/messages", {"body": "大文件", "files": [SimpleUploadedFile("a.png", PNG)]}
+        )
+        assert r.status_code == 413 and r.json()["code"] == "file_too_large"
+        assert not Ticket.objects.get(pk=tid).messages.exists()
+
+    def test_admin_pages_render_for_an_admin(self, agent):
+        from django.test import Client
+
+        admin_user = UserFactory(role="admin", is_staff=True, is_superuser=True)
+        services.create_ticket(actor=agent, subject="后台查看", customer_identities={"phone": "13500135000"})
+        c = Client()
+        c.force_login(admin_user)
+        for url in (
+            "/admin/",
+            "/admin/tickets/ticket/",
+            "/admin/customers/customer/",
+            "/admin/accounts/user/",
+        ):
+            assert c.get(url).status_code == 200, url
