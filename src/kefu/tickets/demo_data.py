@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.management.base import CommandError
 from django.db import transaction
@@ -219,247 +220,347 @@ COURIERS = ["顺丰", "京东物流", "中通", "圆通", "韵达", "EMS", "德�
 PROMOS = ["双十一", "双十二", "618", "年货节", "38节"]
 
 # --- ticket scenarios ---------------------------------------------------------------------------
-# weight: relative frequency; types: [(type, weight)]; category: (parent, child);
-# products: applicable product names (None = any); dept: department a transfer goes to;
-# channels: optional channel weight overrides; replies/solutions: agent texts; asks: pending requests.
+# weight: relative frequency; types: [(type, weight)]; category: (parent, child) cause category;
+# products: product names it applies to (None = any); dept: the department a transfer goes to;
+# channels: channel weights (default CHANNELS); cases: (subject, description) pairs; replies: first
+# answers; asks: requests that put a ticket on pending; solutions: the answer that solves it;
+# notes/followups: scenario-specific internal notes and customer follow-ups (else the shared ones).
 
-SCENARIOS = [
+SCENARIOS: list[dict[str, Any]] = [
     {
-        "key": "noise", "weight": 7, "types": [("complaint", 5), ("defect", 3)],
-        "category": ("产品", "质量问题"),
-        "products": ["制氧机", "按摩椅", "净水器", "空气净化器"], "tags": ["噪音", "产品质量"], "dept": "qc",
-        "subjects": ["{product}噪音大", "{product}{model}运行噪音特别大，晚上睡不着",
-                     "新买的{product}声音异常",
-                     "{model}开机后一直嗡嗡响", "{product}噪音比宣传的大很多"],
-        "descriptions": ["{days}天前买的{product}{model}，用了没几天就发现噪音很大，晚上根本没法睡觉。",
-                         "{product}开起来声音像拖拉机一样，详情页写的是静音设计，这也差太多了吧。",
-                         "家里老人用的{product}{model}，最近噪音越来越大，还有点震动，担心是不是坏了。"],
+        "key": "noise", "weight": 7, "types": [("complaint", 5), ("defect", 3)], "dept": "qc",
+        "category": ("产品", "质量问题"), "tags": ["噪音", "产品质量"],
+        "products": ["制氧机", "按摩椅", "净水器", "空气净化器"],
+        "cases": [
+            ("{product}噪音大",
+             "{days}天前买的{product}{model}，用了没几天就发现噪音很大，晚上根本没法睡觉。"),
+            ("{product}{model}运行噪音特别大，晚上睡不着",
+             "家里老人用的{product}{model}，最近噪音越来越大，还有点震动，担心是不是坏了。"),
+            ("{product}噪音比宣传的大很多",
+             "{product}开起来声音像拖拉机一样，详情页写的是静音设计，这也差太多了吧。"),
+            ("{model}开机后一直嗡嗡响",
+             "{model}一开机就嗡嗡响，关机后也有咔哒声，是不是{part}有问题？"),
+        ],
         "replies": [
-            "您好，我是康悦客服{agent}，非常抱歉给您带来困扰。请问{product}是放在地板上还是地毯上？麻烦录一段"
-            "10秒左右的运行声音视频发给我们，方便技术同事判断。",
-            "您好，已收到您反馈的{product}噪音问题。请先确认机器四周离墙20厘米以上、滤网已清洁，我们再一起排查。"],
-        "solutions": ["经技术确认是{part}异常，已为您安排换新，新机预计2天内送达，旧机由快递上门取回。",
-                      "已安排{city}服务网点师傅上门检测，更换了{part}，目前运行声音正常，感谢您的耐心。"],
+            "您好，我是康悦客服{agent}，非常抱歉给您带来困扰。麻烦录一段10秒左右的运行声音视频发给我们，方便技术同事判断。",
+            "您好，已收到您反馈的{product}噪音问题。请先确认机器四周离墙20厘米以上、滤网已清洁，我们再一起排查。",
+        ],
+        "solutions": [
+            "经技术确认是{part}异常，已为您安排换新，新机预计2天内送达，旧机由快递上门取回。",
+            "已安排{city}服务网点师傅上门检测，更换了{part}，目前运行声音正常，感谢您的耐心。",
+        ],
     },
     {
-        "key": "late_delivery", "weight": 9, "types": [("inquiry", 5), ("complaint", 4)],
-        "category": ("物流", "配送时效"), "products": None, "tags": ["物流延迟"], "dept": "logistics",
+        "key": "late_delivery", "weight": 9, "types": [("inquiry", 5), ("complaint", 4)], "dept": "logistics",
+        "category": ("物流", "配送时效"), "tags": ["物流延迟"], "products": None,
         "channels": {"tmall": 30, "jd": 25, "mini_program": 12, "phone": 12, "chat": 8, "wechat": 8},
-        "subjects": ["快递三天还没到", "订单{order}物流三天没更新", "说好次日达，{days}天了还没收到",
-                     "{courier}一直显示运输中", "{product}什么时候能发货", "物流显示已签收但我没收到"],
-        "descriptions": [
-            "我在{shop}下的单，订单号{order}，{courier}显示到了{city}转运中心之后就再也没动过，已经{days}天了。",
-            "买给我妈用的{product}，急着用，说好的48小时发货，到现在还没有物流信息。",
-            "物流显示昨天已签收，但家里没人收到，快递员电话也打不通。"],
+        "cases": [
+            ("快递三天还没到",
+             "在{shop}下的单，订单号{order}，{courier}显示到了{city}转运中心之后就再也没动过。"),
+            ("订单{order}物流三天没更新",
+             "物流信息三天没有更新了，{courier}客服说让找商家，到底什么时候能到？"),
+            ("说好次日达，{days}天了还没收到",
+             "买给我妈用的{product}，急着用，页面写的次日达，{days}天了还没收到。"),
+            ("{product}什么时候能发货",
+             "下单{days}天了还显示待发货，说好的48小时内发货，{product}到底有没有货？"),
+            ("物流显示已签收但我没收到",
+             "物流显示昨天已签收，但家里没人收到，{courier}快递员电话也打不通。"),
+        ],
         "replies": [
             "您好，我是客服{agent}。已为您查询订单{order}，包裹目前在{city}转运中心，我们已联系{courier}加急处理。",
-            "非常抱歉让您久等了，已为您登记催件，{courier}承诺24小时内给出派送结果，有进展第一时间通知您。"],
-        "solutions": ["包裹已于今天上午派送签收，给您带来的不便深表歉意，已为您补偿一张20元无门槛券。",
-                      "经核实包裹在运输途中丢失，已为您重新补发，新单号已短信发送给您。"],
+            "非常抱歉让您久等了，已为您登记催件，{courier}承诺24小时内给出结果，有进展第一时间通知您。",
+        ],
+        "notes": ["已联系{courier}客服催件，预计明天派送。", "仓库确认已出库，{courier}单号已同步给客户。"],
+        "solutions": [
+            "包裹已于今天上午派送签收，给您带来的不便深表歉意，已为您补偿一张20元无门槛券。",
+            "经核实包裹在运输途中丢失，已为您重新补发，新单号已短信发送给您。",
+        ],
     },
     {
-        "key": "price_protect", "weight": 6, "types": [("complaint", 4), ("return_refund", 3)],
-        "category": ("促销活动", "价保"), "products": None, "tags": ["价保"], "dept": "sales",
-        "promo_tag": True,
+        "key": "price_protect", "weight": 6, "dept": "sales",
+        "types": [("complaint", 4), ("return_refund", 3)],
+        "category": ("促销活动", "价保"), "tags": ["价保"], "products": None, "promo_tag": True,
         "channels": {"tmall": 35, "jd": 30, "mini_program": 8, "chat": 8, "phone": 10},
-        "subjects": ["{promo}价保申请", "刚买{days}天就降价{amount}元，要求价保", "{promo}买贵了，差价怎么算",
-                     "{promo}价保被拒，要求说明原因", "同款{model}现在便宜了{amount}元"],
-        "descriptions": [
-            "{promo}前在{shop}买的{product}{model}，今天看活动价又便宜了{amount}元，按规则应该可以价保吧？",
-            "申请了价保，系统自动拒绝了，说是不在价保范围，可活动页面明明写了{promo}保价30天。",
-            "同一个型号{model}，我下单{days}天后就降了{amount}元，感觉被坑了，要求退差价。"],
+        "cases": [
+            ("{promo}价保申请",
+             "{promo}前在{shop}买的{product}{model}，今天活动价又便宜了{amount}元，按规则应该可以价保吧？"),
+            ("刚买{days}天就降价{amount}元，要求价保",
+             "同一个型号{model}，我下单{days}天后就降了{amount}元，感觉被坑了，要求退差价。"),
+            ("{promo}价保被拒，要求说明原因",
+             "申请了价保，系统自动拒绝了，说不在价保范围，可活动页面明明写了{promo}保价30天。"),
+            ("{promo}买贵了，差价怎么算",
+             "{promo}付了定金又付尾款，结果比直接买还贵{amount}元，这个差价怎么处理？"),
+        ],
         "replies": [
-            "您好，我是客服{agent}，已收到您的价保申请。{promo}期间的价保规则以活动页为准，我这边帮您核对一下下单价格和当前到手价。",
-            "理解您的心情，已为您提交价保审核，请稍等，我们会在24小时内回复结果。"],
-        "solutions": ["已为您办理价保，差价{amount}元将在1-3个工作日原路退回。",
-                      "经核实您的订单使用了叠加优惠券，实际到手价低于当前价格，不符合价保条件，已为您补偿一张30元券表示歉意。"],
+            "您好，我是客服{agent}，已收到您的价保申请。{promo}的价保规则以活动页为准，我帮您核对一下下单价和当前到手价。",
+            "理解您的心情，已为您提交价保审核，我们会在24小时内回复结果。",
+        ],
+        "solutions": [
+            "已为您办理价保，差价{amount}元将在1-3个工作日原路退回。",
+            "经核实您的订单叠加了优惠券，实际到手价低于当前价格，不符合价保条件，已为您补偿一张30元券表示歉意。",
+        ],
     },
     {
-        "key": "repair", "weight": 10, "types": [("repair", 1)], "category": ("服务", "维修服务"),
-        "products": ["制氧机", "血压计", "雾化器", "按摩椅", "净水器", "空气净化器"], "tags": ["上门维修"],
-        "dept": "rnd",
+        "key": "repair", "weight": 10, "types": [("repair", 1)], "dept": "rnd",
+        "category": ("服务", "维修服务"), "tags": ["上门维修"],
+        "products": ["制氧机", "血压计", "雾化器", "按摩椅", "净水器", "空气净化器"],
         "channels": {"phone": 35, "wechat": 15, "mini_program": 15, "chat": 10, "web": 10, "tmall": 8,
                      "jd": 7},
-        "subjects": ["上门维修预约", "{product}{model}{fault}，申请上门维修", "{product}报修：{fault}",
-                     "{product}坏了，能安排师傅上门吗", "预约{date}上门维修{product}"],
-        "descriptions": [
-            "{product}{model}{fault}，机身序列号{serial}，去年在{shop}买的，应该还在保修期内，请安排师傅上门。",
-            "家住{city}，{product}最近{fault}，老人每天都要用，麻烦尽快安排维修。",
-            "{product}{fault}，按说明书重启过也没用，想预约{date}上门，白天家里有人。"],
+        "cases": [
+            ("上门维修预约",
+             "{product}{model}{fault}，机身序列号{serial}，去年在{shop}买的，应该还在保修期内，请安排师傅上门。"),
+            ("{product}{model}{fault}，申请上门维修",
+             "家住{city}，{product}最近{fault}，老人每天都要用，麻烦尽快安排维修。"),
+            ("{product}报修：{fault}",
+             "{product}{fault}，按说明书重启过也没用，白天家里有人，可以随时上门。"),
+            ("预约{date}上门维修{product}",
+             "{product}{fault}，想预约{date}上门维修，地址在{city}，麻烦提前打电话。"),
+        ],
         "replies": [
-            "您好，我是客服{agent}，已为您登记报修。请确认一下上门地址和联系电话，我们会安排{city}服务网点与您预约时间。",
-            "您好，麻烦先按说明书操作：断电10分钟后重新开机，看看是否还{fault}，如仍有问题我们安排上门。"],
+            "您好，我是客服{agent}，已为您登记报修。请确认上门地址和联系电话，我们会安排{city}服务网点与您预约时间。",
+            "您好，麻烦先断电10分钟后重新开机，看看是否还{fault}，如仍有问题我们安排师傅上门。",
+        ],
         "asks": ["麻烦您提供一下购买凭证和机身背面序列号的照片，确认保修后马上为您派单。"],
-        "solutions": ["师傅已于{date}上门，更换了{part}，设备恢复正常，保修期内不收取任何费用。",
-                      "已为您寄送备件{part}并远程指导更换完成，如再有问题随时联系我们。"],
+        "notes": ["已派单至{city}服务网点，预约{date}上门。",
+                  "网点反馈{part}需要从总仓调货，预计晚一天上门。"],
+        "followups": ["可以，下午两点以后家里有人。", "我在{city}，师傅什么时候能来？", "序列号是{serial}。"],
+        "solutions": [
+            "师傅已于{date}上门，更换了{part}，设备恢复正常，保修期内不收取任何费用。",
+            "已为您寄送备件{part}并远程指导更换完成，如再有问题随时联系我们。",
+        ],
     },
     {
-        "key": "attitude", "weight": 4, "types": [("complaint", 1)], "category": ("服务", "服务态度"),
-        "products": None, "tags": ["服务态度"], "dept": None, "priority_bias": 1,
-        "subjects": ["客服态度差", "投诉客服推诿，问题一直没解决", "热线一直打不通", "答应回电一直没人回",
-                     "要求升级投诉：客服敷衍"],
-        "descriptions": ["之前打电话问{product}的问题，客服很不耐烦，话没说完就挂了，要求给个说法。",
-                         "同一个问题已经打了三次电话，每次都让我等回复，{days}天了没有任何人联系我。",
-                         "热线排队二十多分钟都没人接，在线客服只会发模板回复。"],
+        "key": "attitude", "weight": 4, "types": [("complaint", 1)], "dept": None, "priority_bias": 1,
+        "category": ("服务", "服务态度"), "tags": ["服务态度"], "products": None,
+        "cases": [
+            ("客服态度差",
+             "之前打电话问{product}的问题，客服很不耐烦，话没说完就挂了，要求给个说法。"),
+            ("投诉客服推诿，问题一直没解决",
+             "同一个问题已经打了三次电话，每次都让我等回复，{days}天了没有任何人联系我。"),
+            ("热线一直打不通",
+             "热线排队二十多分钟都没人接，在线客服只会发模板回复，{product}的问题到底找谁？"),
+            ("答应回电一直没人回",
+             "上周客服说两小时内回电，到现在一个电话都没有，我要投诉。"),
+        ],
         "replies": [
             "您好，我是客服主管{agent}，非常抱歉我们的服务让您不满意，您反映的情况我已记录并会核实当时的录音。",
-            "真的很抱歉让您反复联系，这个问题由我全程跟进，今天下班前一定给您回复。"],
-        "solutions": ["已核实通话录音，相关客服已进行辅导，您的{product}问题也已处理完毕，再次向您致歉。",
-                      "已为您升级处理并补偿50元优惠券，后续问题由我专人跟进。"],
+            "真的很抱歉让您反复联系，这个问题由我全程跟进，今天下班前一定给您回复。",
+        ],
+        "notes": ["已调取通话录音，坐席存在抢话和提前挂机，已安排辅导。", "客户要求主管回电，已转组长。"],
+        "solutions": [
+            "已核实通话录音，相关客服已进行辅导，您的{product}问题也已处理完毕，再次向您致歉。",
+            "已为您升级处理并补偿50元优惠券，后续问题由我专人跟进。",
+        ],
     },
     {
-        "key": "refund", "weight": 8, "types": [("return_refund", 1)], "category": ("售后政策", "退换货"),
-        "products": None, "tags": ["退货退款"], "dept": "logistics",
+        "key": "refund", "weight": 8, "types": [("return_refund", 1)], "dept": "logistics",
+        "category": ("售后政策", "退换货"), "tags": ["退货退款"], "products": None,
         "channels": {"tmall": 30, "jd": 25, "mini_program": 12, "chat": 10, "phone": 13, "web": 5},
-        "subjects": ["申请退货退款", "七天无理由退货", "{product}不想要了，怎么退", "退款{days}天还没到账",
-                     "{model}退货运费谁出"],
-        "descriptions": ["{days}天前收到的{product}{model}，还没拆封，想申请七天无理由退货。",
-                         "退货{courier}已经签收{days}天了，退款一直显示处理中，订单号{order}。",
-                         "买的{product}用着不合适，包装都还在，想换成别的型号或者直接退。"],
+        "cases": [
+            ("七天无理由退货",
+             "{days}天前收到的{product}{model}，还没拆封，想申请七天无理由退货。"),
+            ("申请退货退款",
+             "买的{product}用着不合适，包装都还在，想换成别的型号或者直接退。"),
+            ("退款{days}天还没到账",
+             "退货{courier}已经签收{days}天了，退款一直显示处理中，订单号{order}。"),
+            ("{model}退货运费谁出",
+             "{product}{fault}，要退货的话运费是我出还是你们出？"),
+        ],
         "replies": [
-            "您好，我是客服{agent}。未拆封的{product}支持七天无理由退货，我已为您生成退货地址，请用{courier}寄回并备注订单号。",
-            "已查询到您的退货已签收，仓库正在验货，验货通过后会立即退款。"],
-        "solutions": ["仓库已验收，退款{amount}元已原路退回，预计1-3个工作日到账。",
-                      "已为您办理换货，新的{product}今天已发出，{courier}单号已短信通知。"],
+            "您好，我是客服{agent}。未拆封的{product}支持七天无理由退货，退货地址已发给您，请寄回时备注订单号。",
+            "您好，已查询到您的退货，仓库正在验货，验货通过后会立即退款。",
+        ],
+        "solutions": [
+            "仓库已验收，退款{amount}元已原路退回，预计1-3个工作日到账。",
+            "已为您办理换货，新的{product}今天已发出，{courier}单号已短信通知。",
+        ],
     },
     {
-        "key": "filter", "weight": 6, "types": [("inquiry", 1)], "category": ("产品", "说明书与配件"),
-        "products": ["净水器", "净水器滤芯", "空气净化器"], "tags": ["滤芯"], "dept": None,
-        "subjects": ["滤芯更换咨询", "{model}滤芯多久换一次", "滤芯寿命提示灯亮了怎么办",
-                     "{product}该买哪个型号的滤芯",
-                     "滤芯复位方法"],
-        "descriptions": ["家里的{product}{model}滤芯提示灯亮了，是要换全部滤芯还是只换一根？",
-                         "换了新滤芯以后提示灯还是亮的，不知道怎么复位。",
-                         "想问一下{model}对应的滤芯型号，在{shop}搜了好几个不知道买哪个。"],
+        "key": "filter", "weight": 6, "types": [("inquiry", 1)], "dept": None,
+        "category": ("产品", "说明书与配件"), "tags": ["滤芯"],
+        "products": ["净水器", "净水器滤芯", "空气净化器"],
+        "cases": [
+            ("滤芯更换咨询",
+             "家里的{product}{model}滤芯提示灯亮了，是要换全部滤芯还是只换一根？"),
+            ("{model}滤芯多久换一次",
+             "{model}用了大半年了，滤芯一般多久换一次？自己能换吗？"),
+            ("滤芯复位方法",
+             "换了新滤芯以后提示灯还是亮的，不知道怎么复位。"),
+            ("{product}该买哪个型号的滤芯",
+             "想问一下{model}对应的滤芯型号，在{shop}搜了好几个不知道买哪个。"),
+        ],
         "replies": [
             "您好，我是客服{agent}。{model}的PP棉建议6个月更换，RO膜建议24个月更换，具体以机器提示为准。",
-            "您好，更换滤芯后长按“冲洗”键5秒即可复位，提示灯会熄灭。"],
-        "solutions": ["已为您发送对应滤芯的购买链接，并附上更换视频教程，如有问题随时联系。",
+            "您好，更换滤芯后长按“冲洗”键5秒即可复位，提示灯会熄灭。",
+        ],
+        "solutions": ["已为您发送对应滤芯的购买链接和更换视频，如有问题随时联系。",
                       "已指导客户完成滤芯复位，问题解决。"],
     },
     {
-        "key": "usage", "weight": 7, "types": [("inquiry", 1)], "category": ("产品", "设计与易用性"),
-        "products": ["制氧机", "血压计", "雾化器", "血糖仪", "颈椎按摩仪"], "tags": ["使用咨询"],
-        "dept": "rnd",
+        "key": "usage", "weight": 7, "types": [("inquiry", 1)], "dept": "rnd",
+        "category": ("产品", "设计与易用性"), "tags": ["使用咨询"],
+        "products": ["制氧机", "血压计", "雾化器", "血糖仪", "颈椎按摩仪"],
         "channels": {"phone": 30, "chat": 20, "wechat": 20, "mini_program": 15, "web": 10, "email": 5},
-        "subjects": ["{product}怎么调流量", "{model}怎么切换用户", "{product}能用生理盐水吗",
-                     "{model}说明书丢了", "{product}蓝牙怎么连手机APP", "{product}可以带上高铁吗"],
-        "descriptions": ["刚买的{product}{model}，说明书看不太懂，老人不会操作，能不能电话教一下？",
-                         "{product}怎么和手机APP绑定？按说明书操作了一直搜不到设备。",
-                         "请问{model}日常怎么清洁保养，需要注意什么？"],
+        "cases": [
+            ("{product}说明书看不懂",
+             "刚买的{product}{model}，说明书看不太懂，老人不会操作，能不能电话教一下？"),
+            ("{product}蓝牙怎么连手机APP",
+             "{product}怎么和手机APP绑定？按说明书操作了一直搜不到设备。"),
+            ("{model}怎么清洁保养",
+             "请问{model}日常怎么清洁保养，需要注意什么？"),
+            ("{model}说明书丢了",
+             "{model}的说明书找不到了，有没有电子版？"),
+        ],
         "replies": [
             "您好，我是客服{agent}，已为您发送{model}的电子说明书和操作视频，我也可以电话一步步教您。",
-            "您好，请先打开手机蓝牙和定位权限，在APP里点“添加设备”，同时长按设备开关键3秒进入配对。"],
+            "您好，请先打开手机蓝牙和定位权限，在APP里点“添加设备”，同时长按设备开关键3秒进入配对。",
+        ],
         "solutions": ["已电话指导客户完成操作，客户表示会用了。", "已发送操作视频，客户确认问题已解决。"],
     },
     {
-        "key": "damaged", "weight": 4, "types": [("complaint", 2), ("return_refund", 2)],
-        "category": ("物流", "包装破损"), "products": None, "tags": ["包装破损"], "dept": "logistics",
-        "subjects": ["收到货外箱破损", "{product}屏幕碎了", "少发了配件", "{model}到货就是坏的"],
-        "descriptions": ["今天收到的{product}外箱都压扁了，打开一看{product}外壳裂了，{courier}送的。",
-                         "{product}{model}包装里少了说明书和电源线，订单号{order}。",
-                         "收到货开机就{fault}，怀疑运输途中摔坏了。"],
-        "replies": ["您好，我是客服{agent}，非常抱歉。麻烦拍一下外箱和产品破损处的照片，我们马上为您处理。",
-                    "已收到照片，确认是运输破损，我们会为您换新，旧件无需寄回。"],
+        "key": "damaged", "weight": 4, "types": [("complaint", 2), ("return_refund", 2)], "dept": "logistics",
+        "category": ("物流", "包装破损"), "tags": ["包装破损"], "products": None,
+        "cases": [
+            ("收到货外箱破损",
+             "今天收到的{product}外箱都压扁了，打开一看外壳裂了，{courier}送的。"),
+            ("少发了配件",
+             "{product}{model}包装里少了说明书和{part}，订单号{order}。"),
+            ("{model}到货就是坏的",
+             "收到货开机就{fault}，怀疑运输途中摔坏了。"),
+        ],
+        "replies": [
+            "您好，我是客服{agent}，非常抱歉。麻烦拍一下外箱和产品破损处的照片，我们马上为您处理。",
+            "已收到照片，确认是运输破损，我们会为您换新，旧件无需寄回。",
+        ],
         "asks": ["麻烦补充一下外箱面单和破损位置的照片，我们核实后立即处理。"],
-        "solutions": [
-            "新机已发出，{courier}单号已短信通知，给您添麻烦了。", "缺少的配件已补发，预计明天送达。"],
+        "solutions": ["新机已发出，{courier}单号已短信通知，给您添麻烦了。",
+                      "缺少的配件已补发，预计明天送达。"],
     },
     {
-        "key": "install", "weight": 3, "types": [("inquiry", 2), ("repair", 1)], "category": ("物流", "安装"),
-        "products": ["净水器", "按摩椅"], "tags": ["安装"], "dept": "logistics",
-        "subjects": ["{product}预约安装", "安装师傅迟到两个小时", "安装要收费吗", "{model}安装后漏水"],
-        "descriptions": ["{product}{model}已经到了，想预约{date}上午安装，地址在{city}。",
-                         "约好上午十点安装，师傅到十二点还没来，电话也不接。",
-                         "安装师傅说要另外收材料费，请问这个是正常的吗？"],
-        "replies": ["您好，我是客服{agent}，已为您预约{date}上门安装，师傅会提前一小时电话联系您。",
-                    "非常抱歉，已联系{city}网点核实，师傅今天下午会优先上门。"],
-        "solutions": [
-            "安装已完成，客户确认使用正常。", "经核实材料费为超出标准安装的管材费用，已向客户解释并减免。"],
+        "key": "install", "weight": 3, "types": [("inquiry", 2), ("repair", 1)], "dept": "logistics",
+        "category": ("物流", "安装"), "tags": ["安装"], "products": ["净水器", "按摩椅"],
+        "cases": [
+            ("{product}预约安装",
+             "{product}{model}已经到了，想预约{date}上午安装，地址在{city}。"),
+            ("安装师傅迟到两个小时",
+             "约好上午十点安装{product}，师傅到十二点还没来，电话也不接。"),
+            ("安装要收费吗",
+             "安装师傅说要另外收材料费，请问这个是正常的吗？"),
+        ],
+        "replies": [
+            "您好，我是客服{agent}，已为您预约{date}上门安装，师傅会提前一小时电话联系您。",
+            "非常抱歉，已联系{city}网点核实，师傅今天下午会优先上门。",
+        ],
+        "solutions": ["安装已完成，客户确认使用正常。",
+                      "经核实材料费为超出标准安装的管材费用，已向客户解释并减免。"],
     },
     {
-        "key": "defect_batch", "weight": 3, "types": [("defect", 1)], "category": ("产品", "质量问题"),
+        "key": "defect_batch", "weight": 3, "types": [("defect", 1)], "dept": "qc", "priority_bias": 1,
+        "category": ("产品", "质量问题"), "tags": ["批次问题"],
         "products": ["制氧机", "血压计", "雾化器", "按摩椅", "净水器", "空气净化器", "血糖仪"],
-        "tags": ["批次问题"],
-        "dept": "qc", "priority_bias": 1,
         "channels": {"phone": 20, "email": 20, "api": 20, "tmall": 15, "jd": 15, "web": 10},
-        "subjects": [
-            "{model}疑似批次问题：{fault}", "{product}{fault}，已是本周第三例", "{model}同一批次多台{fault}"],
-        "descriptions": [
-            "本周已收到多位客户反馈{product}{model}{fault}，序列号都在{serial}附近，请品控确认是否批次问题。",
-            "{product}{fault}，客户已经是第二次换机，新机还是同样问题。"],
+        "cases": [
+            ("{model}疑似批次问题：{fault}",
+             "本周已收到多位客户反馈{product}{model}{fault}，序列号都在{serial}附近，请品控确认是否批次问题。"),
+            ("{product}{fault}，已是本周第三例",
+             "又一位客户反馈{product}{model}{fault}，和前两例的生产月份相同。"),
+            ("换机后仍然{fault}",
+             "{product}{fault}，客户已经是第二次换机，新机还是同样问题。"),
+        ],
         "replies": ["您好，我是客服{agent}，已为您登记，技术同事会尽快确认原因并联系您。"],
-        "solutions": ["品控确认为{part}供应商批次问题，已安排该批次主动召回换新。",
-                      "经检测为个别机器装配问题，已为客户换新并反馈工厂改进。"],
+        "solutions": [
+            "品控确认为{part}供应商批次问题，已安排该批次主动召回换新。",
+            "经检测为个别机器装配问题，已为客户换新并反馈工厂改进。",
+        ],
     },
     {
-        "key": "suggestion", "weight": 3, "types": [("suggestion", 1)], "category": ("产品", "设计与易用性"),
-        "products": None, "tags": ["产品建议"], "dept": "design",
+        "key": "suggestion", "weight": 3, "types": [("suggestion", 1)], "dept": "design",
+        "category": ("产品", "设计与易用性"), "tags": ["产品建议"], "products": None,
         "channels": {"wechat": 25, "mini_program": 20, "email": 20, "web": 20, "phone": 15},
-        "subjects": ["建议{product}增加语音播报", "希望APP能导出测量记录",
-                     "{product}遥控器字太小，老人看不清",
-                     "包装太大了不环保", "建议{model}出个便携款"],
-        "descriptions": ["{product}整体挺好用，就是按键和屏幕的字太小，家里老人看不清，建议改进。",
-                         "希望APP能把{product}的数据导出成表格，方便给医生看。",
-                         "建议{product}增加定时关机和语音提醒功能。"],
+        "cases": [
+            ("{product}字太小，老人看不清",
+             "{product}整体挺好用，就是按键和屏幕的字太小，家里老人看不清，建议改进。"),
+            ("希望APP能导出测量记录",
+             "希望APP能把{product}的数据导出成表格，方便给医生看。"),
+            ("建议{product}增加语音播报",
+             "建议{product}增加语音播报和定时提醒功能，老人不用看屏幕。"),
+            ("包装太大了不环保",
+             "{product}的包装用了很多泡沫，拆完一大堆垃圾，建议改成纸浆托。"),
+        ],
         "replies": ["您好，我是客服{agent}，非常感谢您的建议，已经反馈给产品设计部门。"],
         "solutions": [
             "您的建议已被产品部门采纳，计划在下一代产品中改进，感谢支持。",
-            "已记录并反馈给产品部门，感谢您的建议。"],
+            "已记录并反馈给产品部门，感谢您的建议。",
+        ],
     },
     {
-        "key": "warranty", "weight": 4, "types": [("inquiry", 1)], "category": ("售后政策", "保修"),
-        "products": None, "tags": ["保修"], "dept": None,
-        "subjects": ["{product}保修期多久", "过保了维修怎么收费", "序列号查询保修", "{model}保修需要发票吗"],
-        "descriptions": ["{product}{model}是{days}天前买的，想问一下保修政策，整机保几年？",
-                         "{product}买了两年多了{fault}，过保了维修大概多少钱？",
-                         "序列号{serial}，想查一下是否还在保修期内。"],
+        "key": "warranty", "weight": 4, "types": [("inquiry", 1)], "dept": None,
+        "category": ("售后政策", "保修"), "tags": ["保修"], "products": None,
+        "cases": [
+            ("{product}保修期多久",
+             "{product}{model}是{days}天前买的，想问一下保修政策，整机保几年？"),
+            ("过保了维修怎么收费",
+             "{product}买了两年多了，最近{fault}，过保了维修大概多少钱？"),
+            ("序列号查询保修",
+             "序列号{serial}，想查一下是否还在保修期内。"),
+        ],
         "replies": [
-            "您好，我是客服{agent}。{product}整机保修一年、主要部件保修三年，凭购买凭证或序列号即可。"],
+            "您好，我是客服{agent}。{product}整机保修一年、主要部件保修三年，凭购买凭证或序列号即可。",
+        ],
         "solutions": [
             "已为客户查询，该机在保修期内，可免费维修。",
-            "已告知过保维修收费标准，{part}更换费用{amount}元。"],
+            "已告知过保维修收费标准，{part}更换费用{amount}元。",
+        ],
     },
     {
-        "key": "coupon", "weight": 3, "types": [("inquiry", 2), ("complaint", 1)],
-        "category": ("促销活动", "优惠券与赠品"),
-        "products": None, "tags": ["优惠券"], "dept": "sales", "promo_tag": True,
+        "key": "coupon", "weight": 3, "types": [("inquiry", 2), ("complaint", 1)], "dept": "sales",
+        "category": ("促销活动", "优惠券与赠品"), "tags": ["优惠券"], "products": None, "promo_tag": True,
         "channels": {"tmall": 30, "jd": 25, "mini_program": 25, "chat": 10, "phone": 10},
-        "subjects": ["{promo}赠品没收到", "优惠券用不了", "{promo}满减没有生效", "会员积分没到账"],
-        "descriptions": ["{promo}活动买{product}说送{part}，收到货里没有赠品。",
-                         "领了{amount}元优惠券，下单{model}时提示不满足使用条件。",
-                         "下单时页面显示满2000减{amount}，付款时没有减。"],
+        "cases": [
+            ("{promo}赠品没收到",
+             "{promo}活动买{product}说送{part}，收到货里没有赠品。"),
+            ("优惠券用不了",
+             "领了{amount}元优惠券，下单{model}时提示不满足使用条件。"),
+            ("{promo}满减没有生效",
+             "下单时页面显示满2000减{amount}，付款时没有减。"),
+        ],
         "replies": ["您好，我是客服{agent}，已为您核实活动规则，马上为您处理。"],
         "solutions": [
-            "赠品已为您补发，{courier}单号已短信通知。",
-            "已为您补发{amount}元优惠券，请在“我的-优惠券”查看。"],
+            "已为您补发，{courier}单号已短信通知，给您带来不便非常抱歉。",
+            "已为您补发{amount}元优惠券，请在“我的-优惠券”查看。",
+        ],
     },
     {
-        "key": "repair_progress", "weight": 3, "types": [("complaint", 1)], "category": ("服务", "响应时效"),
-        "products": ["制氧机", "按摩椅", "净水器", "空气净化器"], "tags": ["维修进度"], "dept": "rnd",
-        "subjects": ["维修寄回{days}天没消息", "{product}送修半个月了还没修好", "维修师傅一直不来"],
-        "descriptions": ["{product}{model}寄回去维修已经{days}天了，每次问都说在检测，家里老人等着用。",
-                         "上周报修的{product}，说好三天内上门，到现在没人联系我。"],
+        "key": "repair_progress", "weight": 3, "types": [("complaint", 1)], "dept": "rnd",
+        "category": ("服务", "响应时效"), "tags": ["维修进度"],
+        "products": ["制氧机", "按摩椅", "净水器", "空气净化器"],
+        "cases": [
+            ("维修寄回{days}天没消息",
+             "{product}{model}寄回去维修已经{days}天了，每次问都说在检测，家里老人等着用。"),
+            ("{product}送修半个月了还没修好",
+             "{product}送修半个月了，说是等{part}配件，到底还要多久？"),
+            ("维修师傅一直不来",
+             "上周报修的{product}，说好三天内上门，到现在没人联系我。"),
+        ],
         "replies": ["您好，我是客服{agent}，非常抱歉，已帮您联系维修中心加急处理，今天内给您回复进度。"],
-        "solutions": ["维修已完成并寄回，{courier}单号已发送，另外为您延长保修半年。",
-                      "师傅已上门完成维修，为表歉意赠送{part}一个。"],
+        "solutions": [
+            "维修已完成并寄回，{courier}单号已发送，另外为您延长保修半年。",
+            "师傅已上门完成维修，为表歉意赠送{part}一个。",
+        ],
     },
 ]
 
-# --- follow-up messages (shared by all scenarios) -------------------------------------------------
+# --- shared messages ----------------------------------------------------------------------------
 
 CUSTOMER_FOLLOWUPS = [
-    "好的，订单号是{order}。", "序列号是{serial}，麻烦尽快处理。", "都过去{days}天了，到底什么时候能处理好？",
-    "可以，下午两点以后家里有人。", "照片已经发了，你们看一下。", "我在{city}，师傅什么时候能来？",
+    "好的，订单号是{order}。", "都过去{days}天了，到底什么时候能处理好？", "照片已经发了，你们看一下。",
     "行，那我等你们消息。", "还是不行，按你们说的试过了。", "谢谢，麻烦快一点，老人每天都要用。",
 ]
-CUSTOMER_REOPEN = ["问题又出现了，还是{fault}。", "钱还没收到啊，你们不是说已经处理了吗？",
-                   "换的新机也有同样的问题。"]
+CUSTOMER_REOPEN = ["问题还是没有解决，请再帮我看看。", "你们说已经处理好了，可我这边还是老样子。",
+                   "用了两天又不行了。"]
 AGENT_NOTES = [
-    "已联系{courier}客服催件，预计明天派送。", "客户情绪较激动，已安抚，注意回访。",
-    "已派单至{city}服务网点，预约{date}上门。",
-    "VIP客户，优先处理。", "客户要求主管回电，已转组长。", "同一客户本月第二次来电，注意跟进。",
-    "已核对订单，金额{amount}元，符合处理条件。",
+    "客户情绪较激动，已安抚，注意回访。", "VIP客户，优先处理。", "同一客户本月第二次来电，注意跟进。",
+    "已核对订单，金额{amount}元，符合处理条件。", "已与客户约定明天上午回电。",
 ]
 TRANSFER_NOTES = {
     "qc": "请品控协助确认{model}是否存在批次问题，附客户视频。",
@@ -468,7 +569,7 @@ TRANSFER_NOTES = {
     "rnd": "请售后技术组协助判断{product}{fault}的原因。",
     "design": "客户建议已整理，请产品设计部门评估。",
 }
-PENDING_ASKS = ["麻烦您提供一下订单号和机身序列号，我们收到后马上为您处理。",
+PENDING_ASKS = ["麻烦您提供一下订单号和购买凭证，我们收到后马上为您处理。",
                 "麻烦拍一段问题视频发给我们，方便技术同事判断。"]
 
 # --- distributions ------------------------------------------------------------------------------
@@ -496,7 +597,7 @@ STATUS_BY_AGE = [
 # first reply after (min, max) hours, log-uniform; other channels (0.5, 8)
 FIRST_REPLY_HOURS = {"phone": (0.02, 0.15), "chat": (0.01, 0.08), "wechat": (0.02, 0.3),
                      "mini_program": (0.02, 0.3), "tmall": (0.02, 0.5), "jd": (0.02, 0.5)}
-PRIORITY_LEVELS = {0: 15, 1: 62, 2: 19, 3: 4}  # low, normal, high, urgent
+PRIORITY_LEVELS = {0: 18, 1: 64, 2: 15, 3: 3}  # low, normal, high, urgent (complaints and VIPs go up)
 VIP_TIERS = {"": 85, "silver": 9, "gold": 4.5, "platinum": 1.5}
 DESCRIPTION_EXTRAS = ["订单号：{order}。", "家里老人在用，麻烦尽快。", "这已经是我第二次联系你们了。",
                       "联系电话就是下单手机号。", "照片已经上传，请查看。"]
@@ -526,13 +627,11 @@ def ensure_org(password_hash: str) -> Counter:
     """Create whatever part of the demo organization is missing, in one transaction."""
     made: Counter = Counter()
     with transaction.atomic():
-        depts = {}
+        depts = _departments()
         for code, name in DEPARTMENTS:
-            dept = Department.objects.filter(Q(code=code) | Q(name=name)).first()
-            if dept is None:
-                dept = Department.objects.create(code=code, name=name)
+            if code not in depts:
+                depts[code] = Department.objects.create(code=code, name=name)
                 made["departments"] += 1
-            depts[code] = dept
         teams = {}
         for key, (code, name, vendor) in TEAMS.items():
             teams[key], created = Team.objects.get_or_create(
@@ -582,8 +681,19 @@ def ensure_org(password_hash: str) -> Counter:
     return made
 
 
+def _departments() -> dict[str, Department]:
+    """The demo departments that exist, by demo code (matched by code or, if renamed, by name)."""
+    found = {}
+    for code, name in DEPARTMENTS:
+        dept = Department.objects.filter(Q(code=code) | Q(name=name)).order_by("id").first()
+        if dept is not None:
+            found[code] = dept
+    return found
+
+
 def load_org() -> Org:
-    depts = {d.code: d for d in Department.objects.filter(code__in=[c for c, _ in DEPARTMENTS])}
+    """The seeded organization as the ticket generator needs it (ids, names, who works where)."""
+    depts = _departments()
     teams = {
         key: Team.objects.get(department=depts[code], name=name) for key, (code, name, _) in TEAMS.items()
     }
@@ -608,10 +718,10 @@ def load_org() -> Org:
     shops: dict[str, list[Shop]] = {}
     for s in Shop.objects.filter(code__in=[c for c, _, _ in SHOPS]).order_by("id"):
         shops.setdefault(s.platform, []).append(s)
-    children = Category.objects.filter(parent__isnull=False, parent__parent__isnull=True).select_related(
-        "parent"
-    )
-    categories = {(c.parent.name, c.name): c.pk for c in children}
+    children = Category.objects.filter(parent__isnull=False, parent__parent__isnull=True).order_by("id")
+    categories = {
+        (parent, name): pk for parent, name, pk in children.values_list("parent__name", "name", "id")
+    }
     names = {u.pk: u.display_name or u.username for u in users.values()}
     tags = dict(Tag.objects.values_list("name", "id"))
     return Org(

@@ -81,7 +81,7 @@ def _tags(names: list[str] | None) -> list[Tag]:
     return [existing[n] for n in clean]
 
 
-def _number_for(ticket: Ticket) -> str:
+def ticket_number_for(ticket: Ticket) -> str:
     local = ticket.created_at.astimezone(clock.local_tz())
     return f"T{local:%Y%m%d}{ticket.pk:05d}"
 
@@ -212,7 +212,7 @@ def _create_ticket(
         updated_at=now,
         status_changed_at=now,
     )
-    ticket.number = _number_for(ticket)
+    ticket.number = ticket_number_for(ticket)
     Ticket.objects.filter(pk=ticket.pk).update(number=ticket.number)
     if tag_objs:
         ticket.tags.set(tag_objs)
