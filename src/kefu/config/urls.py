@@ -4,14 +4,13 @@ from django.urls import include, path
 
 from kefu.config.api import api
 from kefu.core.views import healthz
-from kefu.tickets.views import home
 
 urlpatterns = [
-    path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("", include("kefu.tickets.urls")),
 ]

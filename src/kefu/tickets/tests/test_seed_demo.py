@@ -5,10 +5,11 @@ from io import StringIO
 
 import pytest
 import time_machine
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate as _authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count
+from django.test import RequestFactory
 
 from kefu.accounts.models import Department, Membership, Team, User
 from kefu.audit.models import AuditEvent
@@ -24,6 +25,11 @@ pytestmark = pytest.mark.django_db
 NUMBER = re.compile(r"^T\d{8}\d{5,}$")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 NOW = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)  # 10:30 in Shanghai, nine days after 双十一
+
+
+def authenticate(**credentials):
+    """Sign-ins go through django-axes, which needs the request (as the login page passes it)."""
+    return _authenticate(RequestFactory().post("/login/"), **credentials)
 
 
 def seed(**options):

@@ -1,0 +1,3 @@
+"""Console: calls pages."""
+
+urlpatterns: list = []

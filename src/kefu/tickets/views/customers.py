@@ -1,0 +1,3 @@
+"""Console: customers pages."""
+
+urlpatterns: list = []

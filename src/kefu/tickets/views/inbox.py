@@ -1,0 +1,3 @@
+"""Console: inbox pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Console: ticket pages."""
+
+urlpatterns: list = []
