@@ -1,0 +1,20 @@
+"""Every write to tickets: authorize → lock → check invariants → write → audit event, in one transaction."""
+
+from kefu.tickets.services._common import lock_ticket
+from kefu.tickets.services.create import create_ticket, ticket_number_for
+from kefu.tickets.services.merge import move_customer_tickets
+from kefu.tickets.services.messages import add_message
+from kefu.tickets.services.status import transition_ticket
+from kefu.tickets.services.transfer import transfer_ticket
+from kefu.tickets.services.update import update_ticket
+
+__all__ = [
+    "add_message",
+    "create_ticket",
+    "lock_ticket",
+    "move_customer_tickets",
+    "ticket_number_for",
+    "transfer_ticket",
+    "transition_ticket",
+    "update_ticket",
+]
