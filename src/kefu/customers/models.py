@@ -70,3 +70,27 @@ class Shop(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Order(models.Model):
+    """A purchase, imported or pushed from a shop, so agents see what the customer bought."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
+    shop = models.ForeignKey(Shop, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    order_number = models.CharField(_("order number"), max_length=64)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, default=0)
+    status = models.CharField(_("status"), max_length=30, blank=True, default="")
+    ordered_at = models.DateTimeField(_("ordered at"))
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [models.UniqueConstraint(fields=["shop", "order_number"], name="order_unique_per_shop")]
+        indexes = [models.Index(fields=["customer", "-ordered_at"], name="order_customer_idx")]
+
+    def __str__(self) -> str:
+        return self.order_number

@@ -8,3 +8,4 @@ STATUS_CHANGED = register("ticket.status_changed", _("Status changed from {from}
 MESSAGE_ADDED = register("ticket.message_added", _("{kind} added"))
 TRANSFERRED = register("ticket.transferred", _("Transferred to {department}"))
 ASSIGNED = register("ticket.assigned", _("Assigned to {to_name}"))
+MERGED = register("ticket.merged", _("Ticket {source_number} merged into {target_number}"))

@@ -2,7 +2,7 @@
 
 from kefu.tickets.services._common import lock_ticket
 from kefu.tickets.services.create import create_ticket, ticket_number_for
-from kefu.tickets.services.merge import move_customer_tickets
+from kefu.tickets.services.merge import merge_tickets, move_customer_tickets
 from kefu.tickets.services.messages import add_message
 from kefu.tickets.services.status import transition_ticket
 from kefu.tickets.services.transfer import transfer_ticket
@@ -12,6 +12,7 @@ __all__ = [
     "add_message",
     "create_ticket",
     "lock_ticket",
+    "merge_tickets",
     "move_customer_tickets",
     "ticket_number_for",
     "transfer_ticket",

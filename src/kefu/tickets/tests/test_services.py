@@ -301,3 +301,31 @@ class TestUpdateAndTransfer:
             services.transfer_ticket(actor=agent, ticket_id=t.pk, department_id=DepartmentFactory().pk,
                                      team_id=TeamFactory().pk)  # fmt: skip
         assert err.value.field == "team_id"
+
+
+class TestMergeTickets:
+    def test_merge_moves_messages_closes_source_and_records_both(self, agent):
+        # given two tickets from the same customer about the same noise problem
+        a = new_ticket(agent, subject="制氧机噪音大")
+        b = new_ticket(agent, subject="噪音问题再次来电")
+        services.add_message(actor=agent, ticket_id=a.pk, kind="customer", body="晚上很吵")
+        # when the agent merges a into b
+        services.merge_tickets(actor=agent, source_id=a.pk, target_id=b.pk)
+        a.refresh_from_db()
+        b.refresh_from_db()
+        # then a is closed and points at b, its messages are on b, and both timelines show the merge
+        assert a.status == "closed" and a.merged_into == b
+        assert b.messages.filter(body="晚上很吵").exists() and b.messages.filter(kind="note").exists()
+        assert "ticket.merged" in verbs(a) and "ticket.merged" in verbs(b)
+
+    def test_merge_refuses_self_closed_target_and_invisible_tickets(self, agent):
+        a, b = new_ticket(agent), new_ticket(agent)
+        with pytest.raises(ValidationFailed):
+            services.merge_tickets(actor=agent, source_id=a.pk, target_id=a.pk)
+        services.transition_ticket(actor=agent, ticket_id=b.pk, to="solved")
+        with pytest.raises(ValidationFailed) as err:
+            services.merge_tickets(actor=agent, source_id=a.pk, target_id=b.pk)
+        assert err.value.field == "target_id"
+        outsider = UserFactory(role="agent", teams=[TeamFactory()])
+        with pytest.raises(NotFound):
+            services.merge_tickets(actor=outsider, source_id=a.pk, target_id=b.pk)
