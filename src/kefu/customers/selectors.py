@@ -7,8 +7,8 @@ from django.db.models import Q, QuerySet
 from kefu.core.errors import NotFound
 from kefu.core.permissions import authorize
 from kefu.core.text import strip_control
-from kefu.customers.models import Customer
-from kefu.customers.normalize import normalize_email, normalize_phone
+from kefu.customers.models import Customer, Identity, Order
+from kefu.customers.normalize import normalize_email, normalize_identity, normalize_phone
 
 
 def list_customers(
@@ -37,3 +37,30 @@ def get_customer(*, actor: Any, customer_id: int) -> Customer:
     if customer is None:
         raise NotFound(f"Customer {customer_id} not found.", field="customer_id")
     return customer
+
+
+def find_customer_by_identity(actor: Any, kind: str, value: str) -> Customer | None:
+    """The (surviving) customer owning this identity, or None. `value` may be in any common format;
+    raises ValidationFailed (field = kind) when it cannot be normalized."""
+    authorize(actor, "customer.view")
+    normalized = normalize_identity(kind, value)
+    ident = Identity.objects.select_related("customer").filter(kind=kind, value=normalized).first()
+    if ident is None:
+        return None
+    customer = ident.customer
+    seen: set[int] = set()
+    while customer.merged_into_id is not None and customer.pk not in seen:
+        # merging moves identities to the survivor; follow the pointers should one be left behind
+        seen.add(customer.pk)
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer
+
+
+def list_customer_orders(*, actor: Any, customer_id: int, limit: int = 20) -> list[Order]:
+    """The customer's latest orders with their shop and product."""
+    authorize(actor, "customer.view")
+    return list(
+        Order.objects.filter(customer_id=customer_id)
+        .select_related("shop", "product")
+        .order_by("-ordered_at", "-id")[:limit]
+    )
