@@ -164,6 +164,9 @@ class Ticket(models.Model):
             models.Index(fields=["status", "id"], name="ticket_status_idx"),
             models.Index(fields=["team", "id"], name="ticket_team_idx"),
             models.Index(fields=["assignee", "id"], name="ticket_assignee_idx"),
+            # inbox queues: open tickets of a team / of an assignee, newest first
+            models.Index(fields=["team", "status", "id"], name="ticket_team_status_idx"),
+            models.Index(fields=["assignee", "status", "id"], name="ticket_assignee_status_idx"),
             models.Index(fields=["customer", "id"], name="ticket_customer_idx"),
             models.Index(fields=["product", "id"], name="ticket_product_idx"),
             models.Index(fields=["shop", "id"], name="ticket_shop_idx"),
