@@ -5,6 +5,7 @@ import secrets
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kefu.accounts import events
 from kefu.accounts.models import ApiToken, User
@@ -24,7 +25,7 @@ def _check_token_owner(actor: Any, user: User) -> None:
     if actor is None:  # the operator's CLI
         return
     if actor.pk != user.pk and not has_permission(actor, "token.manage_others"):
-        raise PermissionDenied("You may only manage your own API tokens.")
+        raise PermissionDenied(_("You may only manage your own API tokens."))
 
 
 @transaction.atomic
@@ -52,7 +53,7 @@ def create_api_token(*, actor: Any, user: User, name: str = "default") -> tuple[
 def revoke_api_token(*, actor: Any, token_id: int) -> ApiToken:
     token = ApiToken.objects.select_for_update().filter(pk=token_id).select_related("user").first()
     if token is None:
-        raise NotFound("No such API token.", field="token_id")
+        raise NotFound(_("No such API token."), field="token_id")
     _check_token_owner(actor, token.user)
     if token.revoked_at is None:
         token.revoked_at = clock.now()

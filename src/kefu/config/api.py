@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.db import DataError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
@@ -63,10 +64,10 @@ def _field(loc: list | tuple) -> str:
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
     errors = [
-        {"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid"), "type": e.get("type", "")}
+        {"field": _field(e.get("loc", ())), "message": e.get("msg", _("invalid")), "type": e.get("type", "")}
         for e in exc.errors
     ]
-    first = errors[0] if errors else {"field": "", "message": "invalid input"}
+    first = errors[0] if errors else {"field": "", "message": _("invalid input")}
     status = 400 if any(e["type"] == "json_invalid" for e in errors) else 422
     code = "malformed_json" if status == 400 else "validation_failed"
     body = {"code": code, "message": f"{first['field'] or 'body'}: {first['message']}", "errors": errors}
@@ -79,7 +80,7 @@ def on_validation_error(request, exc: ValidationError):
 def on_auth_error(request, exc):
     return api.create_response(
         request,
-        {"code": "not_authenticated", "message": "Send 'Authorization: Bearer <token>' or sign in."},
+        {"code": "not_authenticated", "message": _("Send 'Authorization: Bearer <token>' or sign in.")},
         status=401,
     )
 
@@ -87,7 +88,7 @@ def on_auth_error(request, exc):
 @api.exception_handler(Http404)
 def on_404(request, exc):
     return api.create_response(
-        request, {"code": "not_found", "message": str(exc) or "Not found."}, status=404
+        request, {"code": "not_found", "message": str(exc) or _("Not found.")}, status=404
     )
 
 
@@ -106,14 +107,16 @@ def on_http_error(request, exc: HttpError):
 def on_data_error(request, exc):
     # a value the database refuses (e.g. out of range); input validation should catch these first
     return api.create_response(
-        request, {"code": "invalid_data", "message": "A value is out of range for the database."}, status=422
+        request,
+        {"code": "invalid_data", "message": _("A value is out of range for the database.")},
+        status=422,
     )
 
 
 @api.exception_handler(RequestDataTooBig)
 def on_too_big(request, exc):
     return api.create_response(
-        request, {"code": "too_large", "message": "The request body is too large."}, status=413
+        request, {"code": "too_large", "message": _("The request body is too large.")}, status=413
     )
 
 
@@ -121,7 +124,7 @@ def on_too_big(request, exc):
 def on_too_many_files(request, exc):
     return api.create_response(
         request,
-        {"code": "too_many_files", "message": "Too many files in one request.", "field": "files"},
+        {"code": "too_many_files", "message": _("Too many files in one request."), "field": "files"},
         status=413,
     )
 

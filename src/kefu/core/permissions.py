@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kefu.core.errors import PermissionDenied
@@ -55,5 +56,7 @@ def authorize(actor: Any, action: str) -> None:
     """Raise PermissionDenied unless the actor's role allows the action."""
     if not has_permission(actor, action):
         raise PermissionDenied(
-            f"Your role may not perform {action}.", code="permission_denied", action=action
+            gettext("Your role may not perform %(action)s.") % {"action": action},
+            code="permission_denied",
+            action=action,
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from django.utils.translation import gettext as _
+
 from kefu.core.errors import ValidationFailed
 
 # control characters other than tab/newline/carriage return; NUL also breaks PostgreSQL text columns
@@ -17,16 +19,18 @@ def clean_text(
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValidationFailed(f"{field} must be text.", field=field)
+        raise ValidationFailed(_("%(field)s must be text.") % {"field": field}, field=field)
     text = unicodedata.normalize("NFC", value).strip()
     if any(ch in _FORBIDDEN for ch in text):
-        raise ValidationFailed(f"{field} contains control characters.", field=field)
+        raise ValidationFailed(_("%(field)s contains control characters.") % {"field": field}, field=field)
     if single_line and ("\n" in text or "\r" in text):
-        raise ValidationFailed(f"{field} must be a single line.", field=field)
+        raise ValidationFailed(_("%(field)s must be a single line.") % {"field": field}, field=field)
     if required and not text:
-        raise ValidationFailed(f"{field} must not be empty.", field=field)
+        raise ValidationFailed(_("%(field)s must not be empty.") % {"field": field}, field=field)
     if len(text) > max_len:
-        raise ValidationFailed(f"{field} is longer than {max_len} characters.", field=field)
+        raise ValidationFailed(
+            _("%(field)s is longer than %(max)d characters.") % {"field": field, "max": max_len}, field=field
+        )
     return text
 
 

@@ -8,6 +8,7 @@ import unicodedata
 import phonenumbers
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 
 from kefu.core.errors import ValidationFailed
 from kefu.core.text import clean_text
@@ -21,15 +22,17 @@ def normalize_phone(raw: str) -> str:
     """
     text = unicodedata.normalize("NFKC", raw or "").strip()
     if not text:
-        raise ValidationFailed("Phone number is empty.", field="phone")
+        raise ValidationFailed(_("Phone number is empty."), field="phone")
     if text.startswith("00"):
         text = "+" + text[2:]
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException as exc:
-        raise ValidationFailed(f"'{raw}' is not a phone number.", field="phone") from exc
+        raise ValidationFailed(
+            _("'%(value)s' is not a phone number.") % {"value": raw}, field="phone"
+        ) from exc
     if not phonenumbers.is_valid_number(number):
-        raise ValidationFailed(f"'{raw}' is not a valid phone number.", field="phone")
+        raise ValidationFailed(_("'%(value)s' is not a valid phone number.") % {"value": raw}, field="phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -38,7 +41,9 @@ def normalize_email(raw: str) -> str:
     try:
         validate_email(text)
     except DjangoValidationError as exc:
-        raise ValidationFailed(f"'{raw}' is not an email address.", field="email") from exc
+        raise ValidationFailed(
+            _("'%(value)s' is not an email address.") % {"value": raw}, field="email"
+        ) from exc
     return text
 
 
@@ -57,4 +62,4 @@ def normalize_identity(kind: str, raw: str) -> str:
         return normalize_email(raw)
     if kind in IdentityKind.values:
         return normalize_plain(raw, kind)
-    raise ValidationFailed(f"Unknown identity kind '{kind}'.", field="kind")
+    raise ValidationFailed(_("Unknown identity kind '%(kind)s'.") % {"kind": kind}, field="kind")

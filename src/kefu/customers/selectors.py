@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from kefu.core.errors import NotFound
 from kefu.core.permissions import authorize
@@ -35,7 +36,7 @@ def get_customer(*, actor: Any, customer_id: int) -> Customer:
     authorize(actor, "customer.view")
     customer = Customer.objects.prefetch_related("identities").filter(pk=customer_id).first()
     if customer is None:
-        raise NotFound(f"Customer {customer_id} not found.", field="customer_id")
+        raise NotFound(_("Customer %(id)s not found.") % {"id": customer_id}, field="customer_id")
     return customer
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from kefu.audit.services import record_event
 from kefu.core.errors import Conflict, ValidationFailed
@@ -21,7 +22,7 @@ def normalize_identities(identities: dict[str, str | None]) -> dict[str, str]:
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
         if kind not in IdentityKind.values:
-            raise ValidationFailed(f"Unknown identity kind '{kind}'.", field=kind)
+            raise ValidationFailed(_("Unknown identity kind '%(kind)s'.") % {"kind": kind}, field=kind)
         out[kind] = normalize_identity(kind, str(raw))
     return out
 
@@ -54,7 +55,7 @@ def find_or_create_customer(
     authorize(actor, "customer.create")
     normalized = normalize_identities(identities)
     if not normalized:
-        raise ValidationFailed("Give at least one identity (phone, email, …).", field="customer")
+        raise ValidationFailed(_("Give at least one identity (phone, email, …)."), field="customer")
     name = clean_text(name, "name", 100)
     customer = _find(normalized)
     created = False
@@ -126,7 +127,8 @@ def add_identity(*, actor: Any, customer: Customer, kind: str, value: str) -> Id
         if existing.customer_id == customer.pk:
             return existing
         raise Conflict(
-            f"{kind} {normalized} belongs to customer #{existing.customer_id}; merge the customers instead.",
+            _("%(kind)s %(value)s belongs to customer #%(customer)s; merge the customers instead.")
+            % {"kind": kind, "value": normalized, "customer": existing.customer_id},
             field=kind,
         )
     ident = Identity.objects.create(customer=customer, kind=kind, value=normalized)
@@ -149,13 +151,15 @@ def merge_customers(*, actor: Any, source: Customer, target: Customer) -> Custom
     """
     authorize(actor, "customer.merge")
     if source.pk == target.pk:
-        raise ValidationFailed("A customer cannot be merged into itself.", field="target_id")
+        raise ValidationFailed(_("A customer cannot be merged into itself."), field="target_id")
     locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[source.pk, target.pk])}
     source, target = locked[source.pk], locked[target.pk]
     if source.is_merged:
-        raise Conflict(f"Customer #{source.pk} was already merged.", field="source_id")
+        raise Conflict(_("Customer #%(id)s was already merged.") % {"id": source.pk}, field="source_id")
     if target.is_merged:
-        raise Conflict(f"Customer #{target.pk} was merged into another customer.", field="target_id")
+        raise Conflict(
+            _("Customer #%(id)s was merged into another customer.") % {"id": target.pk}, field="target_id"
+        )
     moved = list(Identity.objects.filter(customer=source).values_list("kind", "value"))
     Identity.objects.filter(customer=source).update(customer=target)
     source.merged_into = target

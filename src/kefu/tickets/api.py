@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 from django.http import FileResponse, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router
 from pydantic import ValidationError as PydanticValidationError
 
@@ -120,9 +121,9 @@ def _parse_message(request: HttpRequest) -> tuple[MessageIn, list]:
     try:
         raw = json.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed("The body is not valid JSON.", field="body", code="malformed_json") from exc
+        raise ValidationFailed(_("The body is not valid JSON."), field="body", code="malformed_json") from exc
     if not isinstance(raw, dict):
-        raise ValidationFailed("The body must be a JSON object.", field="body")
+        raise ValidationFailed(_("The body must be a JSON object."), field="body")
     try:
         return MessageIn(**raw), []
     except PydanticValidationError as exc:

@@ -9,6 +9,7 @@ import filetype
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
 
 from kefu.core.errors import LimitExceeded, UnsupportedMediaType, ValidationFailed
 
@@ -62,11 +63,15 @@ def _clean_name(name: str) -> str:
     return "".join(ch for ch in base if ch.isprintable())[:200]
 
 
+def _too_large(name: str, limit: int) -> str:
+    return _("%(name)s is larger than %(mb)d MB.") % {"name": name, "mb": limit // (1024 * 1024)}
+
+
 def accept_files(files: list[UploadedFile]) -> list[IncomingFile]:
     """Check count, size and sniffed type of uploads; read them. Raises a 4xx DomainError."""
     if len(files) > settings.KEFU_MAX_ATTACHMENTS:
         raise LimitExceeded(
-            f"At most {settings.KEFU_MAX_ATTACHMENTS} files per message.",
+            _("At most %(n)d files per message.") % {"n": settings.KEFU_MAX_ATTACHMENTS},
             field="files",
             code="too_many_files",
         )
@@ -75,18 +80,17 @@ def accept_files(files: list[UploadedFile]) -> list[IncomingFile]:
     for f in files:
         name = _clean_name(f.name or "")
         if f.size is not None and f.size > limit:
-            raise LimitExceeded(
-                f"{name} is larger than {limit // (1024 * 1024)} MB.", field="files", code="file_too_large"
-            )
+            raise LimitExceeded(_too_large(name, limit), field="files", code="file_too_large")
         data = f.read(limit + 1)
         if len(data) > limit:
-            raise LimitExceeded(
-                f"{name} is larger than {limit // (1024 * 1024)} MB.", field="files", code="file_too_large"
-            )
+            raise LimitExceeded(_too_large(name, limit), field="files", code="file_too_large")
         if not data:
-            raise ValidationFailed(f"{name} is empty.", field="files")
+            raise ValidationFailed(_("%(name)s is empty.") % {"name": name}, field="files")
         mime = sniff(data)
         if mime not in ALLOWED_TYPES:
-            raise UnsupportedMediaType(f"{name}: files of type {mime} are not accepted.", field="files")
+            raise UnsupportedMediaType(
+                _("%(name)s: files of type %(type)s are not accepted.") % {"name": name, "type": mime},
+                field="files",
+            )
         out.append(IncomingFile(name, data, mime, hashlib.sha256(data).hexdigest()))
     return out

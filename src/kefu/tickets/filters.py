@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import TextChoices
+from django.utils.translation import gettext as _
 from ninja import Schema
 
 from kefu.core.errors import ValidationFailed
@@ -18,7 +19,11 @@ def _multi(value: str | None, choices: type[TextChoices], field: str) -> list[st
     values = [v.strip() for v in value.split(",") if v.strip()]
     bad = [v for v in values if v not in choices.values]
     if bad:
-        raise ValidationFailed(f"{field} must be among: {', '.join(choices.values)}.", field=field)
+        raise ValidationFailed(
+            _("%(field)s must be among: %(choices)s.")
+            % {"field": field, "choices": ", ".join(choices.values)},
+            field=field,
+        )
     return values
 
 

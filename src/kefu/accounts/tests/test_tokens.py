@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kefu.accounts.models import ApiToken
 from kefu.accounts.services import create_api_token, revoke_api_token
@@ -203,7 +203,7 @@ def test_revoking_one_token_leaves_the_users_other_tokens_working(alice):
 
 
 def test_revoking_an_unknown_token_is_a_command_error():
-    with pytest.raises(CommandError, match="No such API token"):
+    with translation.override("en"), pytest.raises(CommandError, match="No such API token"):
         token_cmd("revoke", "999999")
 
 

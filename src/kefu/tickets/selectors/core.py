@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from kefu.audit.models import AuditEvent
 from kefu.core.errors import NotFound, ValidationFailed
@@ -53,7 +54,7 @@ def _apply(qs: QuerySet[Ticket], f: TicketFilters, actor: Any) -> QuerySet[Ticke
         elif f.assignee.isdigit():
             qs = qs.filter(assignee_id=int(f.assignee))
         else:
-            raise ValidationFailed("assignee must be a user id, 'me' or 'none'.", field="assignee")
+            raise ValidationFailed(_("assignee must be a user id, 'me' or 'none'."), field="assignee")
     if f.tag:
         qs = qs.filter(tags__name=f.tag)
     if f.created_after:
@@ -97,7 +98,7 @@ def get_ticket(*, actor: Any, ticket_id: int, with_messages: bool = False) -> Ti
         )
     ticket = qs.filter(pk=ticket_id).first()
     if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} not found.", field="ticket_id")
+        raise NotFound(_("Ticket %(ticket)s not found.") % {"ticket": ticket_id}, field="ticket_id")
     return ticket
 
 
@@ -110,7 +111,7 @@ def get_attachment(*, actor: Any, ticket_id: int, attachment_id: int) -> Attachm
     get_ticket(actor=actor, ticket_id=ticket_id)
     att = Attachment.objects.filter(pk=attachment_id, ticket_id=ticket_id).first()
     if att is None:
-        raise NotFound(f"Attachment {attachment_id} not found.", field="attachment_id")
+        raise NotFound(_("Attachment %(id)s not found.") % {"id": attachment_id}, field="attachment_id")
     return att
 
 

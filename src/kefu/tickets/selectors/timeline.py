@@ -11,6 +11,7 @@ from typing import Any
 
 import phonenumbers
 from django.db.models import Prefetch, Q, QuerySet, TextChoices
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import Department, Team, User
@@ -89,7 +90,7 @@ def get_ticket_page(*, actor: Any, ticket_id: int) -> Ticket:
         .first()
     )
     if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} not found.", field="ticket_id")
+        raise NotFound(gettext("Ticket %(ticket)s not found.") % {"ticket": ticket_id}, field="ticket_id")
     return ticket
 
 
@@ -303,5 +304,5 @@ def find_ticket_by_reference(*, actor: Any, reference: str) -> Ticket:
         else:
             ticket = qs.filter(pk=int(digits)).first()
     if ticket is None:
-        raise NotFound(f"Ticket {reference} not found.", field="target")
+        raise NotFound(gettext("Ticket %(ticket)s not found.") % {"ticket": reference}, field="target")
     return ticket

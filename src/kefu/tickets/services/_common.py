@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Model, TextChoices
+from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
 from kefu.audit.services import record_event
@@ -26,11 +27,14 @@ def check_choice(
 ) -> str:
     if value is None or value == "":
         if default is None:
-            raise ValidationFailed(f"{field} is required.", field=field)
+            raise ValidationFailed(_("%(field)s is required.") % {"field": field}, field=field)
         return default
     if value not in choices.values:
         raise ValidationFailed(
-            f"{field} must be one of: {', '.join(choices.values)}.", field=field, allowed=list(choices.values)
+            _("%(field)s must be one of: %(choices)s.")
+            % {"field": field, "choices": ", ".join(choices.values)},
+            field=field,
+            allowed=list(choices.values),
         )
     return value
 
@@ -44,7 +48,9 @@ def check_ref(model: type[Model], pk: Any, field: str, **extra: Any) -> Any:
         return None
     obj = model._default_manager.filter(pk=pk, **extra).first() if isinstance(pk, int) else None
     if obj is None:
-        raise ValidationFailed(f"{field} {pk} does not exist.", field=field)
+        raise ValidationFailed(
+            _("%(field)s %(id)s does not exist.") % {"field": field, "id": pk}, field=field
+        )
     return obj
 
 
@@ -52,7 +58,9 @@ def find_product(product_id: int | None, model_number: str | None) -> Product | 
     if model_number:
         p = Product.objects.filter(model_number__iexact=model_number.strip()).first()
         if p is None:
-            raise ValidationFailed(f"No product with model number '{model_number}'.", field="product")
+            raise ValidationFailed(
+                _("No product with model number '%(model)s'.") % {"model": model_number}, field="product"
+            )
         return p
     return check_ref(Product, product_id, "product_id")
 
@@ -61,7 +69,7 @@ def find_shop(shop_id: int | None, code: str | None) -> Shop | None:
     if code:
         s = Shop.objects.filter(code=code.strip()).first()
         if s is None:
-            raise ValidationFailed(f"No shop with code '{code}'.", field="shop")
+            raise ValidationFailed(_("No shop with code '%(code)s'.") % {"code": code}, field="shop")
         return s
     return check_ref(Shop, shop_id, "shop_id")
 
@@ -71,11 +79,11 @@ def get_tags(names: list[str] | None) -> list[Tag]:
         return []
     clean = sorted({check_text(n, "tags", 50) for n in names if n and n.strip()})
     if len(clean) > MAX_TAGS:
-        raise ValidationFailed(f"At most {MAX_TAGS} tags.", field="tags")
+        raise ValidationFailed(_("At most %(n)d tags.") % {"n": MAX_TAGS}, field="tags")
     existing = {t.name: t for t in Tag.objects.filter(name__in=clean)}
     for name in clean:
         if name not in existing:
-            existing[name], _ = Tag.objects.get_or_create(name=name)
+            existing[name], _created = Tag.objects.get_or_create(name=name)
     return [existing[n] for n in clean]
 
 
@@ -84,18 +92,33 @@ def lock_ticket(*, actor: User, ticket_id: int, action: str) -> Ticket:
     authorize(actor, action)
     ticket = Ticket.objects.visible_to(actor).select_for_update().filter(pk=ticket_id).first()
     if ticket is None:
-        raise NotFound(f"Ticket {ticket_id} not found.", field="ticket_id")
+        raise NotFound(_("Ticket %(ticket)s not found.") % {"ticket": ticket_id}, field="ticket_id")
     return ticket
 
 
 def apply_transition(*, actor: User, ticket: Ticket, to: str, comment: str = "") -> None:
     current = ticket.status
     if to not in Status.values:
-        raise ValidationFailed(f"to must be one of: {', '.join(Status.values)}.", field="to")
+        raise ValidationFailed(
+            _("%(field)s must be one of: %(choices)s.")
+            % {"field": "to", "choices": ", ".join(Status.values)},
+            field="to",
+        )
     if not workflow.can_transition(current, to):
         allowed = workflow.allowed_transitions(current)
+        if allowed:
+            message = _("Cannot change status from %(current)s to %(to)s; allowed: %(allowed)s.") % {
+                "current": current,
+                "to": to,
+                "allowed": ", ".join(allowed),
+            }
+        else:
+            message = _("Cannot change status from %(current)s to %(to)s; allowed: none.") % {
+                "current": current,
+                "to": to,
+            }
         raise InvalidTransition(
-            f"Cannot change status from {current} to {to}; allowed: {', '.join(allowed) or 'none'}.",
+            message,
             field="to",
             allowed=allowed,
             current=current,

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Team, User
 from kefu.audit.services import record_event
@@ -121,9 +122,11 @@ def _create_ticket(
     priority = check_choice(f["priority"], Priority, "priority", Priority.NORMAL)
     if customer is None:
         if not customer_identities:
-            raise ValidationFailed("Name the customer by phone, email or another identity.", field="customer")
+            raise ValidationFailed(
+                _("Name the customer by phone, email or another identity."), field="customer"
+            )
         try:
-            customer, _ = find_or_create_customer(
+            customer, _created = find_or_create_customer(
                 actor=actor, name=customer_name, identities=customer_identities
             )
         except ValidationFailed as exc:

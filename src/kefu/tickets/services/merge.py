@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
 from kefu.audit.services import record_event
@@ -25,19 +26,23 @@ def merge_tickets(*, actor: User, source_id: int, target_id: int, comment: str =
     closed with a pointer to the target, and both tickets record the merge."""
     authorize(actor, "ticket.update")
     if source_id == target_id:
-        raise ValidationFailed("A ticket cannot be merged into itself.", field="target_id")
+        raise ValidationFailed(_("A ticket cannot be merged into itself."), field="target_id")
     visible = Ticket.objects.visible_to(actor).select_for_update()
     locked = {t.pk: t for t in visible.filter(pk__in=sorted([source_id, target_id]))}
     if source_id not in locked:
-        raise NotFound(f"Ticket {source_id} not found.", field="ticket_id")
+        raise NotFound(_("Ticket %(ticket)s not found.") % {"ticket": source_id}, field="ticket_id")
     if target_id not in locked:
-        raise NotFound(f"Ticket {target_id} not found.", field="target_id")
+        raise NotFound(_("Ticket %(ticket)s not found.") % {"ticket": target_id}, field="target_id")
     source, target = locked[source_id], locked[target_id]
     if source.merged_into_id:
-        raise ValidationFailed(f"Ticket {source.number} was already merged.", field="ticket_id")
+        raise ValidationFailed(
+            _("Ticket %(number)s was already merged.") % {"number": source.number}, field="ticket_id"
+        )
     if not target.is_open:
         raise ValidationFailed(
-            f"Ticket {target.number} is {target.status}; merge into an open ticket.", field="target_id"
+            _("Ticket %(number)s is %(status)s; merge into an open ticket.")
+            % {"number": target.number, "status": target.status},
+            field="target_id",
         )
     comment = check_text(comment, "comment", 10_000)
     moved = Message.objects.filter(ticket=source).update(ticket=target)

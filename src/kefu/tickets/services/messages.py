@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
 from kefu.core.errors import InvalidTransition, ValidationFailed
@@ -32,9 +33,11 @@ def add_message(
     files = files or []
     body = check_text(body, "body", 50_000)
     if not body and not files:
-        raise ValidationFailed("A message needs a body or a file.", field="body")
+        raise ValidationFailed(_("A message needs a body or a file."), field="body")
     if ticket.status == Status.CLOSED:
-        raise InvalidTransition("The ticket is closed; open a follow-up ticket instead.", field="ticket_id")
+        raise InvalidTransition(
+            _("The ticket is closed; open a follow-up ticket instead."), field="ticket_id"
+        )
     msg = write_message(actor=actor, ticket=ticket, kind=kind, body=body, files=files)
     if kind == MessageKind.REPLY:
         if ticket.first_response_at is None:

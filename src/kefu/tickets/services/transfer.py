@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Department, Team, User
 from kefu.audit.services import record_event
@@ -35,11 +36,16 @@ def transfer_ticket(
     department = check_ref(Department, department_id, "department_id")
     team = check_ref(Team, team_id, "team_id") if team_id is not None else None
     if team is not None and team.department_id != department.pk:
-        raise ValidationFailed(f"Team {team} is not in {department}.", field="team_id")
+        raise ValidationFailed(
+            _("Team %(team)s is not in %(department)s.") % {"team": team, "department": department},
+            field="team_id",
+        )
     if reply_by is not None and reply_by <= clock.now():
-        raise ValidationFailed("reply_by must be in the future.", field="reply_by")
+        raise ValidationFailed(_("reply_by must be in the future."), field="reply_by")
     if not ticket.is_open:
-        raise InvalidTransition(f"A {ticket.status} ticket cannot be transferred.", field="ticket_id")
+        raise InvalidTransition(
+            _("A %(status)s ticket cannot be transferred.") % {"status": ticket.status}, field="ticket_id"
+        )
     note = check_text(note, "note", 10_000)
     from_department_id = (
         ticket.team.department_id if ticket.team is not None else getattr(actor, "department_id", None)

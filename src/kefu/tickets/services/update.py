@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Team, User
 from kefu.audit.services import record_event
@@ -60,9 +61,9 @@ def update_ticket(*, actor: User, ticket_id: int, changes: dict[str, Any]) -> Ti
                 ticket.tags.set(new_objs)
                 diff["tags"] = {"from": old_tags, "to": new_tags}
         elif key == "status":
-            raise ValidationFailed("Change the status with the transition endpoint.", field="status")
+            raise ValidationFailed(_("Change the status with the transition endpoint."), field="status")
         else:
-            raise ValidationFailed(f"Field '{key}' cannot be changed.", field=key)
+            raise ValidationFailed(_("Field '%(field)s' cannot be changed.") % {"field": key}, field=key)
     if diff:
         ticket.updated_at = clock.now()
         ticket.save()

@@ -57,6 +57,23 @@ class TestCreateAndRead:
         assert r.json()[-1]["data"] == {"from": "open", "to": "solved"} and r.json()[-1]["source"] == "api"
         assert r.json()[-1]["text"]
 
+    def test_error_messages_follow_the_request_language_and_codes_do_not(self, api, agent):
+        c = api(agent)
+        tid = create(c).json()["id"]  # a new ticket cannot go straight to closed
+        # when the same invalid transition is asked with no language (the default, zh-hans) and in English
+        zh = c.post(f"tickets/{tid}/transition", {"to": "closed"})
+        en = c.post(f"tickets/{tid}/transition", {"to": "closed"}, HTTP_ACCEPT_LANGUAGE="en")
+        # then the message is Chinese by default and English on request
+        assert (zh.status_code, en.status_code) == (409, 409)
+        assert zh.json()["message"].startswith("无法将状态从“new”更改为“closed”")
+        assert en.json()["message"].startswith("Cannot change status from new to closed; allowed: ")
+        # and the machine contract (code, field, allowed, current) is the same in both languages
+        assert {k: v for k, v in zh.json().items() if k != "message"} == {
+            k: v for k, v in en.json().items() if k != "message"
+        }
+        assert zh.json()["code"] == "invalid_transition" and zh.json()["field"] == "to"
+        assert zh.json()["allowed"] and zh.json()["allowed"] == en.json()["allowed"]
+
     def test_idempotency_key_header_and_external_id_return_200_with_the_first(self, api, agent):
         c = api(agent)
         first = create(c, headers={"HTTP_IDEMPOTENCY_KEY": "abc"})

@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from kefu.accounts.models import User
 from kefu.accounts.selectors import list_api_tokens
@@ -26,6 +26,7 @@ class Command(BaseCommand):
         except User.DoesNotExist as exc:
             raise CommandError(f"no user named {username!r}") from exc
 
+    @no_translations  # operator output stays in one language (English), like Django's own commands
     def handle(self, *args, **opts):
         with audit_context("cli"):
             try:
