@@ -15,7 +15,10 @@
     const all = rows();
     if (!all.length) return;
     index = Math.max(0, Math.min(index, all.length - 1));
-    all.forEach((r) => r.classList.remove("kf-row-selected"));
+    all.forEach((r) => {
+      r.classList.remove("kf-row-selected");
+      r.removeAttribute("aria-selected");
+    });
     const row = all[index];
     row.classList.add("kf-row-selected");
     row.setAttribute("aria-selected", "true");
