@@ -31,7 +31,7 @@ def serve(argv: list[str]) -> int:
     parser.add_argument("--host", default=os.environ.get("KEFU_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument(
-        "--workers", type=int, default=int(os.environ.get("KEFU_WEB_WORKERS", 2 * (os.cpu_count() or 1) + 1))
+        "--workers", type=int, default=int(os.environ.get("KEFU_WEB_WORKERS", (os.cpu_count() or 1) + 1))
     )
     parser.add_argument("--with-worker", action="store_true", help="also run the background worker")
     parser.add_argument("--access-log", action="store_true")
