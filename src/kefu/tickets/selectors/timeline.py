@@ -11,6 +11,7 @@ from typing import Any
 
 import phonenumbers
 from django.db.models import Prefetch, Q, QuerySet, TextChoices
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -124,6 +125,18 @@ def _display_data(event: AuditEvent) -> dict[str, Any]:
     return data
 
 
+def _event_text(event: AuditEvent) -> str:
+    text = registry.render(event.verb, _display_data(event))
+    reply_by = (event.data or {}).get("reply_by") if event.verb == events.TRANSFERRED.verb else None
+    if reply_by:
+        try:
+            local = timezone.localtime(datetime.fromisoformat(reply_by))
+        except (TypeError, ValueError):
+            return text
+        text += " · " + gettext("reply by %(time)s") % {"time": local.strftime("%Y-%m-%d %H:%M")}
+    return text
+
+
 def _plain(value: Any) -> str:
     if value is None or value in ("", []):
         return EMPTY
@@ -209,7 +222,7 @@ def list_ticket_timeline(*, actor: Any, ticket_id: int) -> list[TimelineEntry]:
         TimelineEntry(
             at=ev.created_at,
             event=ev,
-            text=registry.render(ev.verb, _display_data(ev)),
+            text=_event_text(ev),
             details=_details(ev, names, cf_labels),
         )
         for ev in evs

@@ -522,3 +522,29 @@ def test_closing_a_ticket_replaces_the_composer(agent, ticket):
     html = r.content.decode()
     assert '<section id="kf-composer"' in html and "This ticket is closed" in html
     assert status_options(html) == []
+
+
+def test_transfer_reply_by_is_shown_in_the_timeline_in_the_users_zone():
+    # given a ticket transferred to 品控 with a reply-by time
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.test import Client
+
+    from kefu.accounts.tests.factories import DepartmentFactory, TeamFactory, UserFactory
+    from kefu.tickets import services
+
+    team = TeamFactory()
+    agent = UserFactory(role="agent", teams=[team])
+    t, _ = services.create_ticket(
+        actor=agent, subject="批次问题", customer_identities={"phone": "13300133000"}
+    )
+    qc = DepartmentFactory(name="品控")
+    due = datetime(2099, 3, 1, 17, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    services.transfer_ticket(actor=agent, ticket_id=t.pk, department_id=qc.pk, reply_by=due)
+    # when the agent opens the ticket page
+    c = Client(HTTP_ACCEPT_LANGUAGE="en")
+    c.force_login(agent)
+    page = c.get(f"/tickets/{t.pk}/").content.decode()
+    # then the transfer shows its reply-by time in Asia/Shanghai
+    assert "reply by 2099-03-01 17:30" in page
