@@ -37,7 +37,7 @@ def visible_tickets(actor: Any) -> QuerySet[Ticket]:
     return Ticket.objects.visible_to(actor)
 
 
-def _apply(qs: QuerySet[Ticket], f: TicketFilters, actor: Any) -> QuerySet[Ticket]:
+def apply_filters(qs: QuerySet[Ticket], f: TicketFilters, actor: Any) -> QuerySet[Ticket]:
     for field in ("status", "type", "priority", "channel"):
         values = getattr(f, field)
         if values:
@@ -76,7 +76,7 @@ def list_tickets(
     """Newest first, keyset-paginated by id (stays fast deep into millions of rows).
     Returns (tickets, next_cursor)."""
     limit = max(1, min(limit, MAX_LIMIT))
-    qs = _apply(visible_tickets(actor), filters or TicketFilters(), actor)
+    qs = apply_filters(visible_tickets(actor), filters or TicketFilters(), actor)
     if cursor is not None:
         qs = qs.filter(id__lt=cursor)
     rows = list(qs.select_related(*TICKET_RELATED).prefetch_related("tags").order_by("-id")[: limit + 1])

@@ -20,8 +20,7 @@ from kefu.core.permissions import Role
 from kefu.customers.models import Product, Shop
 from kefu.tickets.choices import Status
 from kefu.tickets.models import Ticket
-from kefu.tickets.selectors.core import TicketFilters
-from kefu.tickets.selectors.core import _apply as apply_filters
+from kefu.tickets.selectors.core import TicketFilters, apply_filters
 from kefu.tickets.workflow import OPEN_STATES
 
 # Views an inbox offers, in tab order. "due" (SLA due soon / breached) is shown disabled until the

@@ -138,12 +138,10 @@ def apply_transition(*, actor: User, ticket: Ticket, to: str, comment: str = "")
     data: dict[str, Any] = {"from": current, "to": to}
     if comment:
         data["comment"] = comment
-    record_event(
+    record_ticket_event(
         actor=actor,
+        ticket=ticket,
         verb=events.STATUS_CHANGED.verb,
-        subject=ticket,
-        ticket_id=ticket.pk,
-        customer_id=ticket.customer_id,
         data=data,
     )
 
@@ -171,3 +169,10 @@ def write_message(*, actor: User, ticket: Ticket, kind: str, body: str, files: l
         data={"kind": kind, "message_id": msg.pk, "attachments": [f.filename for f in files]},
     )
     return msg
+
+
+def record_ticket_event(*, actor: User, ticket: Ticket, verb: str, data: dict[str, Any]) -> None:
+    """An audit event about the ticket itself, with the hot ticket and customer ids set."""
+    record_event(
+        actor=actor, verb=verb, subject=ticket, ticket_id=ticket.pk, customer_id=ticket.customer_id, data=data
+    )

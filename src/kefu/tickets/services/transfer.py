@@ -9,13 +9,19 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Department, Team, User
-from kefu.audit.services import record_event
 from kefu.core import clock
 from kefu.core.errors import InvalidTransition, ValidationFailed
 from kefu.tickets import events
 from kefu.tickets.choices import MessageKind, Status
 from kefu.tickets.models import Transfer
-from kefu.tickets.services._common import apply_transition, check_ref, check_text, lock_ticket, write_message
+from kefu.tickets.services._common import (
+    apply_transition,
+    check_ref,
+    check_text,
+    lock_ticket,
+    record_ticket_event,
+    write_message,
+)
 
 
 @transaction.atomic
@@ -60,12 +66,10 @@ def transfer_ticket(
         created_by=actor,
         created_at=clock.now(),
     )
-    record_event(
+    record_ticket_event(
         actor=actor,
+        ticket=ticket,
         verb=events.TRANSFERRED.verb,
-        subject=ticket,
-        ticket_id=ticket.pk,
-        customer_id=ticket.customer_id,
         data={
             "transfer_id": transfer.pk,
             "department": department.name,
@@ -82,12 +86,10 @@ def transfer_ticket(
         ticket.assignee = None
         ticket.updated_at = clock.now()
         ticket.save()
-        record_event(
+        record_ticket_event(
             actor=actor,
+            ticket=ticket,
             verb=events.TICKET_UPDATED.verb,
-            subject=ticket,
-            ticket_id=ticket.pk,
-            customer_id=ticket.customer_id,
             data={"fields": ", ".join(sorted(changes)), "changes": changes},
         )
     elif ticket.status != Status.ON_HOLD:

@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Team, User
-from kefu.audit.services import record_event
 from kefu.core import clock
 from kefu.core.errors import ValidationFailed
 from kefu.customers.models import Product, Shop
@@ -16,7 +15,14 @@ from kefu.tickets import events
 from kefu.tickets.choices import Priority, TicketType
 from kefu.tickets.custom_fields import validate_custom_fields
 from kefu.tickets.models import Category, Ticket
-from kefu.tickets.services._common import check_choice, check_ref, check_text, get_tags, lock_ticket
+from kefu.tickets.services._common import (
+    check_choice,
+    check_ref,
+    check_text,
+    get_tags,
+    lock_ticket,
+    record_ticket_event,
+)
 
 UPDATABLE = ("subject", "type", "priority", "product_id", "shop_id", "team_id", "assignee_id", "category_id")
 
@@ -67,12 +73,10 @@ def update_ticket(*, actor: User, ticket_id: int, changes: dict[str, Any]) -> Ti
     if diff:
         ticket.updated_at = clock.now()
         ticket.save()
-        record_event(
+        record_ticket_event(
             actor=actor,
+            ticket=ticket,
             verb=events.TICKET_UPDATED.verb,
-            subject=ticket,
-            ticket_id=ticket.pk,
-            customer_id=ticket.customer_id,
             data={"fields": ", ".join(sorted(diff)), "changes": diff},
         )
     return ticket
