@@ -4,7 +4,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kefu.accounts import events
@@ -12,7 +12,7 @@ from kefu.accounts.models import ApiToken, User
 from kefu.audit.services import record_event
 from kefu.core import clock
 from kefu.core.errors import NotFound, PermissionDenied
-from kefu.core.permissions import has_permission
+from kefu.core.permissions import Role, has_permission
 
 TOKEN_PREFIX = "kefu_"
 
@@ -67,3 +67,20 @@ def touch_api_token(token: ApiToken) -> None:
     now = clock.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+SYSTEM_USERNAME = "kefu-system"
+
+
+def get_system_user() -> User:
+    """The actor of background work (SLA escalations, channels): an administrator who cannot sign in."""
+    user = User.objects.filter(username=SYSTEM_USERNAME).first()
+    if user is None:
+        user = User(username=SYSTEM_USERNAME, role=Role.ADMIN, display_name="kefu", is_active=True)
+        user.set_unusable_password()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            user = User.objects.get(username=SYSTEM_USERNAME)
+    return user

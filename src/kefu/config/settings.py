@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "kefu.accounts",
     "kefu.customers",
     "kefu.tickets",
+    "kefu.sla",
+    "kefu.notifications",
 ]
 
 MIDDLEWARE = [
@@ -162,13 +164,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("KEFU_REDIS_URL", "")
 HUEY = {
     "name": "kefu",
-    "immediate": env_bool("KEFU_HUEY_IMMEDIATE"),
+    "immediate": env_bool("KEFU_HUEY_IMMEDIATE") or TESTING,  # tests run tasks inline on enqueue
     "consumer": {"workers": env_int("KEFU_WORKER_THREADS", 2), "worker_type": "thread"},
 }
 if REDIS_URL:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "tasks.sqlite3")})
+
+# --- email ----------------------------------------------------------------------------------
+# KEFU_EMAIL_URL: smtp://user:pass@host:25 (plain), smtp+starttls://…:587, smtps://…:465 (implicit
+# TLS); sets EMAIL_BACKEND/HOST/PORT/HOST_USER/HOST_PASSWORD/USE_TLS/USE_SSL/TIMEOUT. Unset: one file
+# per message in DATA_DIR/mail, so a demo can read what was sent. Never log the URL (password).
+from kefu.notifications.email_url import parse_email_url  # noqa: E402
+
+globals().update(parse_email_url(os.environ.get("KEFU_EMAIL_URL"), mail_dir=DATA_DIR / "mail"))
+DEFAULT_FROM_EMAIL = os.environ.get("KEFU_EMAIL_FROM") or "kefu <kefu@localhost>"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+KEFU_BASE_URL = (os.environ.get("KEFU_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")  # links in emails
 
 # --- i18n, time ---------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -12,5 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("sla/", include("kefu.sla.urls")),
+    path("notifications/", include("kefu.notifications.urls")),
     path("", include("kefu.tickets.urls")),
 ]

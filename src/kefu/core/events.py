@@ -20,6 +20,8 @@ from django.utils.functional import Promise
 class EventType:
     verb: str
     label: str | Promise  # display template, formatted with the event's data
+    # turns stored data (codes, ISO instants) into display values (labels, local times) before formatting
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 @dataclass
@@ -37,11 +39,13 @@ _handlers: dict[str, list[Callable[[Event], None]]] = defaultdict(list)
 _sync_handlers: dict[str, list[Callable[[Event], None]]] = defaultdict(list)
 
 
-def register(verb: str, label: str | Promise) -> EventType:
+def register(
+    verb: str, label: str | Promise, prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+) -> EventType:
     existing = _types.get(verb)
     if existing:
         return existing
-    et = EventType(verb, label)
+    et = EventType(verb, label, prepare)
     _types[verb] = et
     return et
 
@@ -70,7 +74,7 @@ def publish(event: Event) -> None:
     """Run in-transaction handlers now, and dispatch to handlers once the transaction commits."""
     if event.verb not in _types:
         raise KeyError(f"unregistered event type {event.verb!r}")
-    for sync_handler in _sync_handlers.get(event.verb, ()):
+    for sync_handler in (*_sync_handlers.get(event.verb, ()), *_sync_handlers.get("*", ())):
         sync_handler(event)
     handlers = list(_handlers.get(event.verb, ())) + list(_handlers.get("*", ()))
     if not handlers:
@@ -88,6 +92,8 @@ def render(verb: str, data: dict[str, Any]) -> str:
     if et is None:
         return verb
     try:
+        if et.prepare is not None:
+            data = et.prepare(dict(data))
         return str(et.label).format(**data)
     except (KeyError, IndexError, ValueError):
         return str(et.label)

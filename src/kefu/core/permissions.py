@@ -39,6 +39,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "customer.view": ALL,
     "customer.merge": frozenset({Role.SUPERVISOR, Role.ADMIN}),
     "token.manage_others": frozenset({Role.ADMIN}),
+    "sla.manage": frozenset({Role.ADMIN}),  # calendars, policies, escalation ladders
+    "sla.view": frozenset({Role.SUPERVISOR, Role.ADMIN, Role.EXECUTIVE, Role.QA}),
+    "webhook.manage": frozenset({Role.ADMIN}),
 }
 
 SEE_ALL_TICKETS = frozenset({Role.EXECUTIVE, Role.ADMIN, Role.QA})

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -151,6 +153,9 @@ class Ticket(models.Model):
     solved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     reopened_count = models.PositiveIntegerField(default=0)
+    # written by kefu.sla: the earliest due instant of the running SLA timers, and whether one is breached
+    sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True)
+    sla_breached = models.BooleanField(_("SLA breached"), default=False)
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
     )
@@ -174,14 +179,31 @@ class Ticket(models.Model):
             models.Index(fields=["channel", "id"], name="ticket_channel_idx"),
             models.Index(fields=["priority", "id"], name="ticket_priority_idx"),
             models.Index(fields=["created_at"], name="ticket_created_idx"),
+            models.Index(
+                fields=["sla_due_at", "id"],
+                condition=models.Q(sla_due_at__isnull=False),
+                name="ticket_sla_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.subject}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # the SLA columns belong to kefu.sla, which writes them with queryset updates; a full save of
+        # a ticket loaded earlier in the same transaction must not put back stale values
+        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name not in SLA_FIELDS
+            ]
+        super().save(*args, **kwargs)
+
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATES
+
+
+SLA_FIELDS = frozenset({"sla_due_at", "sla_breached"})
 
 
 class Message(models.Model):

@@ -1,0 +1,12 @@
+"""SLA background jobs."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from kefu.sla.services import scan_due_timers
+
+
+@db_periodic_task(crontab(minute="*"))
+def scan_sla_timers_task() -> None:
+    """Every minute: breaches and ladder steps that are due."""
+    scan_due_timers()
