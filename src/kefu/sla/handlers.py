@@ -1,8 +1,11 @@
 """Reactions to ticket events, inside the ticket change's transaction (ADR 0001): the clocks commit
 or roll back with the change that moved them."""
 
+from datetime import datetime
+
 from kefu.accounts.models import User
 from kefu.core import events
+from kefu.core.signals import demo_seeded
 from kefu.tickets import events as ticket_events
 
 
@@ -45,7 +48,14 @@ def _actor(event: events.Event) -> "User | None":
     return User(pk=event.actor_id) if event.actor_id else None
 
 
+def on_demo_seeded(sender: object, now: datetime, **kwargs: object) -> str:
+    from kefu.sla.demo import ensure_demo_sla
+
+    return ensure_demo_sla(now)
+
+
 def register() -> None:
+    demo_seeded.connect(on_demo_seeded, dispatch_uid="sla-demo")
     events.subscribe_in_transaction(ticket_events.TICKET_CREATED.verb, on_ticket_created)
     events.subscribe_in_transaction(ticket_events.STATUS_CHANGED.verb, on_status_changed)
     events.subscribe_in_transaction(ticket_events.MESSAGE_ADDED.verb, on_message_added)

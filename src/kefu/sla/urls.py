@@ -1,4 +1,4 @@
-from django.urls import path  # noqa: F401
+from kefu.sla.views import admin, ticket
 
 app_name = "sla"
-urlpatterns: list = []
+urlpatterns = [*admin.urlpatterns, *ticket.urlpatterns]

@@ -4,11 +4,13 @@ on the customer, and the ladder climbing one step at a time when the ticket is l
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connections
 
 from kefu.accounts.models import Membership
 from kefu.accounts.tests.factories import DepartmentFactory, TeamFactory, UserFactory
@@ -238,3 +240,59 @@ def test_same_business_day_target_with_a_cutoff(org):
     # and one arriving after the cut-off, at 17:20, is due at the close of the next business day:
     # Oct 1–8 are National Day, so Thursday Oct 9 17:30
     assert _timer(_complaint(org, cst(2025, 9, 30, 17, 20)), "resolution").due_at == cst(2025, 10, 9, 17, 30)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_scanning_at_once_fire_each_step_once(org):
+    # given five complaints left alone until every ladder step is due
+    tickets = [_complaint(org, cst(2025, 9, 26, 17, 20)) for _ in range(5)]
+    results, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(_scan(cst(2025, 10, 20, 9, 0)))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    # when two workers scan at the same moment
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    # then every step fired exactly once per ticket, whichever worker took it
+    assert errors == []
+    assert sum(r.steps for r in results) == 5 * 5
+    for ticket in tickets:
+        assert Escalation.objects.filter(timer__ticket=ticket).count() == 5
+        assert len(_escalations(ticket)) == 5
+
+
+def test_a_scan_that_fails_midway_loses_nothing(org, monkeypatch):
+    # given two complaints with their 75% warning due
+    first, second = (_complaint(org, cst(2025, 9, 26, 17, 20)) for _ in range(2))
+    from kefu.sla.services import escalation
+
+    real = escalation.fire_step
+    calls = {"n": 0}
+
+    def crash_on_second(**kw):
+        calls["n"] += 1
+        if kw["ticket"].pk == second.pk:
+            raise RuntimeError("worker killed")
+        return real(**kw)
+
+    # when the worker dies while handling the second ticket
+    monkeypatch.setattr(escalation, "fire_step", crash_on_second)
+    _scan(cst(2025, 9, 30, 15, 20))
+    # then the first ticket's step is recorded and the second's transaction left no trace
+    assert len(_escalations(first)) == 1 and _escalations(second) == []
+    assert _timer(second, "resolution").next_action_at == cst(2025, 9, 30, 15, 20)
+    # and the next scan picks the second one up, without repeating the first
+    monkeypatch.setattr(escalation, "fire_step", real)
+    assert _scan(cst(2025, 9, 30, 15, 21)).steps == 1
+    assert len(_escalations(first)) == 1 and len(_escalations(second)) == 1

@@ -41,6 +41,7 @@ from kefu.accounts.models import Department, Team, User
 from kefu.audit.models import AuditEvent
 from kefu.core import clock
 from kefu.core.db import analyze
+from kefu.core.signals import demo_seeded
 from kefu.customers.models import Customer, Identity, Product, Shop
 from kefu.tickets import demo_data as D
 from kefu.tickets.demo_data import Org, ensure_org, load_org
@@ -622,6 +623,9 @@ class Command(BaseCommand):
             self.stdout.write("Organization: created " + ", ".join(f"{v} {k}" for k, v in made.items() if v))
         n = n_opt if n_opt is not None else (0 if has_tickets else DEFAULT_TICKETS)
         added = self.seed_tickets(n, opts) if n else Counter()
+        for _receiver, result in demo_seeded.send(sender=self.__class__, now=clock.now()):
+            if result:
+                self.stdout.write(str(result))
         if n and not connection.in_atomic_block:
             analyze()  # fresh planner statistics, or large inboxes get slow plans
         self.report(added, time.monotonic() - started)

@@ -1,0 +1,3 @@
+"""Admin pages: business calendars, SLA policies and their escalation ladders."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Where agents see SLA: the panel on the ticket page."""
+
+urlpatterns: list = []
