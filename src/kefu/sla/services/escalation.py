@@ -43,6 +43,7 @@ def scan_due_timers(*, now: datetime | None = None, batch: int = BATCH) -> ScanR
     now = now or clock.now()
     result = ScanResult()
     skip: set[int] = set()
+    system = get_system_user()
     while True:
         due = (
             SlaTimer.objects.filter(next_action_at__lte=now)
@@ -56,7 +57,7 @@ def scan_due_timers(*, now: datetime | None = None, batch: int = BATCH) -> ScanR
         for timer_id, ticket_id in rows:
             skip.add(timer_id)
             try:
-                breaches, steps = process_timer(timer_id=timer_id, ticket_id=ticket_id, now=now)
+                breaches, steps = process_timer(timer_id=timer_id, ticket_id=ticket_id, now=now, actor=system)
             except Exception:  # one bad ticket must not stop the scan; it is retried next minute
                 log.exception("SLA scan failed for timer %s", timer_id)
                 continue
@@ -66,11 +67,14 @@ def scan_due_timers(*, now: datetime | None = None, batch: int = BATCH) -> ScanR
 
 
 @transaction.atomic
-def process_timer(*, timer_id: int, ticket_id: int, now: datetime) -> tuple[int, int]:
+def process_timer(
+    *, timer_id: int, ticket_id: int, now: datetime, actor: User | None = None
+) -> tuple[int, int]:
     ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
     timer = (
-        SlaTimer.objects.select_for_update()
+        SlaTimer.objects.select_for_update(of=("self",))
         .select_related("policy__calendar")
+        .prefetch_related("policy__steps")
         .filter(pk=timer_id, next_action_at__lte=now)
         .first()
     )
@@ -78,7 +82,7 @@ def process_timer(*, timer_id: int, ticket_id: int, now: datetime) -> tuple[int,
         return 0, 0  # another worker handled it, or it changed meanwhile
     policy = timer.policy
     cal = business_calendar(policy.calendar)
-    system = get_system_user()
+    system = actor or get_system_user()
     breaches = steps = 0
     if timer.breached_at is None and timer.due_at is not None and timer.due_at <= now:
         timer.breached_at = timer.due_at
