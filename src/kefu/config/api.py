@@ -131,9 +131,11 @@ def on_too_many_files(request, exc):
 
 def _mount() -> None:
     from kefu.customers.api import router as customers_router
+    from kefu.sla.api import router as sla_router
     from kefu.tickets.api import router as tickets_router
 
     api.add_router("/tickets", tickets_router, tags=["tickets"])
+    api.add_router("/tickets", sla_router, tags=["sla"])  # /tickets/{id}/sla: no path of tickets' own
     api.add_router("/customers", customers_router, tags=["customers"])
 
 

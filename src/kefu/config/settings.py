@@ -174,11 +174,11 @@ else:
 
 # --- email ----------------------------------------------------------------------------------
 # KEFU_EMAIL_URL: smtp://user:pass@host:25 (plain), smtp+starttls://…:587, smtps://…:465 (implicit
-# TLS); sets EMAIL_BACKEND/HOST/PORT/HOST_USER/HOST_PASSWORD/USE_TLS/USE_SSL/TIMEOUT. Unset: one file
-# per message in DATA_DIR/mail, so a demo can read what was sent. Never log the URL (password).
+# TLS) → the default mailer (Django 6.1 MAILERS; the EMAIL_* settings are deprecated). Unset: one
+# file per message in DATA_DIR/mail, so a demo can read what was sent. Never log the URL (password).
 from kefu.notifications.email_url import parse_email_url  # noqa: E402
 
-globals().update(parse_email_url(os.environ.get("KEFU_EMAIL_URL"), mail_dir=DATA_DIR / "mail"))
+MAILERS = {"default": parse_email_url(os.environ.get("KEFU_EMAIL_URL"), mail_dir=DATA_DIR / "mail")}
 DEFAULT_FROM_EMAIL = os.environ.get("KEFU_EMAIL_FROM") or "kefu <kefu@localhost>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 KEFU_BASE_URL = (os.environ.get("KEFU_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")  # links in emails

@@ -1,12 +1,13 @@
-"""`KEFU_EMAIL_URL` → Django EMAIL_* settings. A pure function: settings.py calls it once.
+"""`KEFU_EMAIL_URL` → Django's mailer configuration (a `MAILERS["default"]` entry, Django ≥ 6.1; the
+old EMAIL_* settings are deprecated). A pure function: settings.py calls it once.
 
-    smtp://user:pass@host:25            plain SMTP (AUTH only if a user is given)
-    smtp+starttls://user:pass@host:587  SMTP upgraded with STARTTLS (EMAIL_USE_TLS)
-    smtps://user:pass@host:465          implicit TLS (EMAIL_USE_SSL)
+    smtp://user:pass@host:25            plain SMTP (AUTH only when a user and password are given)
+    smtp+starttls://user:pass@host:587  SMTP upgraded with STARTTLS (use_tls)
+    smtps://user:pass@host:465          implicit TLS (use_ssl)
 
-User and password are percent-decoded (`%40` for `@`). `?timeout=N` sets EMAIL_TIMEOUT (default 10 s).
-Unset or empty: Django's file backend writing one file per message to `mail_dir`, so a demo shows
-what would have been sent. Errors never echo the password.
+User and password are percent-decoded (`%40` for `@`). `?timeout=N` sets the socket timeout (default
+10 s, so a dead mail server never hangs a worker). Unset or empty: Django's file backend, one file
+per message in `mail_dir`, so a demo shows what would have been sent. Errors never echo the password.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 SCHEMES = {
-    # scheme: (default port, use STARTTLS, use implicit TLS)
+    # scheme: (default port, STARTTLS, implicit TLS)
     "smtp": (25, False, False),
     "smtp+starttls": (587, True, False),
     "smtp+tls": (587, True, False),
@@ -29,13 +32,11 @@ class EmailUrlError(ValueError):
     pass
 
 
-def parse_email_url(url: str | None, *, mail_dir: Path | str | None = None) -> dict[str, Any]:
-    """The EMAIL_* settings for `url`; raises EmailUrlError (without the password) when it is bad."""
+def parse_email_url(url: str | None, *, mail_dir: Path | str = "mail") -> dict[str, Any]:
+    """The mailer (BACKEND and OPTIONS) for `url`; raises EmailUrlError, without the password, when
+    the URL is not usable."""
     if not url or not url.strip():
-        return {
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "EMAIL_FILE_PATH": str(mail_dir) if mail_dir is not None else "mail",
-        }
+        return {"BACKEND": FILE_BACKEND, "OPTIONS": {"file_path": str(mail_dir)}}
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
@@ -49,22 +50,24 @@ def parse_email_url(url: str | None, *, mail_dir: Path | str | None = None) -> d
         port = parts.port or default_port
     except ValueError:
         raise EmailUrlError("KEFU_EMAIL_URL: the port must be a number from 1 to 65535") from None
-    query = parse_qs(parts.query)
     timeout = DEFAULT_TIMEOUT
+    query = parse_qs(parts.query)
     if "timeout" in query:
         try:
             timeout = int(query["timeout"][-1])
         except ValueError:
             raise EmailUrlError("KEFU_EMAIL_URL: timeout must be a whole number of seconds") from None
     return {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": parts.hostname,
-        "EMAIL_PORT": port,
-        "EMAIL_HOST_USER": unquote(parts.username or ""),
-        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
-        "EMAIL_USE_TLS": starttls,
-        "EMAIL_USE_SSL": implicit_tls,
-        "EMAIL_TIMEOUT": timeout,
+        "BACKEND": SMTP_BACKEND,
+        "OPTIONS": {
+            "host": parts.hostname,
+            "port": port,
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "use_tls": starttls,
+            "use_ssl": implicit_tls,
+            "timeout": timeout,
+        },
     }
 
 
@@ -75,6 +78,5 @@ def redact_email_url(url: str | None) -> str:
     parts = urlsplit(url.strip())
     if parts.password is None:
         return url.strip()
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    user = parts.username or ""
-    return parts._replace(netloc=f"{user}:***@{netloc}").geturl()
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
@@ -56,16 +57,15 @@ def list_latest_notifications(*, actor: User, limit: int = MENU_SIZE) -> list[No
     """For the bell menu: unread first (newest first), then the newest read ones, `limit` in all."""
     unread = list(_notifications(actor).filter(read_at__isnull=True).order_by("-pk")[:limit])
     if len(unread) < limit:
-        unread += list(_notifications(actor).filter(read_at__isnull=False).order_by("-pk")[: limit - len(unread)])
+        read = _notifications(actor).filter(read_at__isnull=False).order_by("-pk")
+        unread += list(read[: limit - len(unread)])
     return unread
 
 
 def get_notification(*, actor: User, notification_id: int) -> Notification:
     n = _notifications(actor).filter(pk=notification_id).first()
     if n is None:
-        raise NotFound(
-            _("Notification %(id)s not found.") % {"id": notification_id}, field="notification_id"
-        )
+        raise NotFound(_("Notification %(id)s not found.") % {"id": notification_id}, field="notification_id")
     return n
 
 
@@ -93,9 +93,7 @@ def get_webhook_endpoint(*, actor: User, endpoint_id: int) -> WebhookEndpoint:
     authorize(actor, "webhook.manage")
     endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
     if endpoint is None:
-        raise NotFound(
-            _("Webhook endpoint %(id)s not found.") % {"id": endpoint_id}, field="endpoint_id"
-        )
+        raise NotFound(_("Webhook endpoint %(id)s not found.") % {"id": endpoint_id}, field="endpoint_id")
     return endpoint
 
 

@@ -1,4 +1,4 @@
-from django.urls import path  # noqa: F401
+from kefu.notifications.views import inbox, webhooks
 
 app_name = "notifications"
-urlpatterns: list = []
+urlpatterns = [*inbox.urlpatterns, *webhooks.urlpatterns]

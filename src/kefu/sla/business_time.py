@@ -158,6 +158,7 @@ class BusinessCalendar:
     overrides: Mapping[date, str] = field(default_factory=dict)  # "closed" | "open"
     national: Mapping[date, str] = field(default_factory=dict)  # "holiday" | "workday"
     _days: dict[date, _Day] = field(default_factory=dict, init=False, repr=False)
+    national_years: frozenset[int] = field(default=frozenset(), init=False, repr=False)
 
     def __post_init__(self) -> None:
         validate_weekly(self.weekly)
@@ -175,6 +176,7 @@ class BusinessCalendar:
         object.__setattr__(self, "weekly", MappingProxyType(weekly))
         object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
         object.__setattr__(self, "national", MappingProxyType(dict(self.national)))
+        object.__setattr__(self, "national_years", frozenset(d.year for d in self.national))
 
 
 @lru_cache(maxsize=16384)
@@ -205,7 +207,8 @@ def day_kind(cal: BusinessCalendar, day: date) -> DayKind:
         return DayKind.ADJUSTED_WORKDAY if weekend else DayKind.NORMAL
     detail = _library_detail(day)
     if detail is None:
-        return DayKind.UNKNOWN
+        # a year the library lacks: once admins entered its national schedule, unlisted dates are ordinary
+        return DayKind.NORMAL if day.year in cal.national_years else DayKind.UNKNOWN
     holiday, name = detail
     if holiday:
         # (True, None) is a plain weekend; a named holiday is statutory.

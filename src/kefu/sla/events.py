@@ -80,3 +80,7 @@ CALENDAR_DAY_DELETED = register("sla.calendar_day_deleted", _("Calendar day {dat
 POLICY_SAVED = register("sla.policy_saved", _("SLA policy {name} saved"))
 POLICY_DELETED = register("sla.policy_deleted", _("SLA policy {name} deleted"))
 POLICIES_REORDERED = register("sla.policies_reordered", _("SLA policies reordered"))
+NATIONAL_SCHEDULE_IMPORTED = register(
+    "sla.national_schedule_imported", _("National holiday schedule: {count} days entered ({first} to {last})")
+)
+LADDER_SAVED = register("sla.ladder_saved", _("Escalation ladder of SLA policy {name} saved: {count} steps"))

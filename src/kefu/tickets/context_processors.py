@@ -10,6 +10,7 @@ SECTIONS = [
     ("inbox", _("Tickets"), None),
     ("call_new", _("Log a call"), "ticket.create"),
     ("customer_list", _("Customers"), "customer.view"),
+    ("sla:policy_list", _("SLA"), "sla.manage"),
 ]
 
 

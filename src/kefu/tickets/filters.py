@@ -7,10 +7,12 @@ from datetime import datetime
 from django.db.models import TextChoices
 from django.utils.translation import gettext as _
 from ninja import Schema
+from pydantic import Field
 
 from kefu.core.errors import ValidationFailed
 from kefu.tickets.choices import Channel, Priority, Status, TicketType
 from kefu.tickets.selectors import TicketFilters
+from kefu.tickets.selectors.core import LIST_SORTS, SLA_FILTERS
 
 
 def _multi(value: str | None, choices: type[TextChoices], field: str) -> list[str] | None:
@@ -27,6 +29,17 @@ def _multi(value: str | None, choices: type[TextChoices], field: str) -> list[st
     return values
 
 
+def _one(value: str | None, choices: tuple[str, ...], field: str) -> str | None:
+    if not value:
+        return None
+    if value not in choices:
+        raise ValidationFailed(
+            _("%(field)s must be among: %(choices)s.") % {"field": field, "choices": ", ".join(choices)},
+            field=field,
+        )
+    return value
+
+
 class TicketFilterIn(Schema):
     status: str | None = None
     type: str | None = None
@@ -41,6 +54,16 @@ class TicketFilterIn(Schema):
     created_after: datetime | None = None
     created_before: datetime | None = None
     q: str | None = None
+    sla: str | None = Field(
+        None,
+        description="due_soon: new/open tickets with an SLA target due within 2 hours or past; "
+        "breached: new/open tickets with a breached SLA target",
+    )
+    sort: str | None = Field(
+        None,
+        description="newest (default) or due: earliest SLA due time first, tickets without one after "
+        "them; the cursor is the id of the last ticket of a page either way",
+    )
 
     def to_filters(self) -> TicketFilters:
         return TicketFilters(
@@ -57,4 +80,6 @@ class TicketFilterIn(Schema):
             created_after=self.created_after,
             created_before=self.created_before,
             q=(self.q or "").strip()[:100] or None,
+            sla=_one(self.sla, SLA_FILTERS, "sla"),
+            sort=_one(self.sort, LIST_SORTS, "sort"),
         )

@@ -16,7 +16,11 @@ from kefu.tickets.selectors import INBOX_VIEWS, InboxOptions, TicketFilters
 # --- inbox ----------------------------------------------------------------------------------------
 
 INBOX_PAGE_SIZES = (25, 50, 100)
-INBOX_SORT_CHOICES = [("newest", _("Newest first")), ("oldest", _("Oldest first"))]
+INBOX_SORT_CHOICES = [
+    ("newest", _("Newest first")),
+    ("oldest", _("Oldest first")),
+    ("due", _("SLA due time (earliest first)")),
+]
 _ASSIGNEE = RegexValidator(r"^(me|none|[1-9][0-9]{0,18})$", _("Choose an assignee from the list."))
 _SELECT = "form-select form-select-sm"
 _INPUT = "form-control form-control-sm"

@@ -62,6 +62,10 @@ class TicketOut(Schema):
     solved_at: datetime | None
     closed_at: datetime | None
     reopened_count: int
+    sla_due_at: datetime | None = Field(
+        None, description="earliest due instant of the running SLA targets (null when none runs)"
+    )
+    sla_breached: bool = Field(False, description="a running or paused SLA target is breached")
     allowed_transitions: list[str]
 
     @staticmethod

@@ -40,7 +40,7 @@ BACKOFF = (
 MAX_ATTEMPTS = len(BACKOFF) + 1
 LEASE = timedelta(minutes=2)
 SCAN_BATCH = 1000
-SEND_BATCH = 20
+SEND_BATCH = 5
 TIME_BUDGET_SECONDS = 45.0
 
 
@@ -142,7 +142,7 @@ def _enqueue_for(endpoint: WebhookEndpoint, candidates: list[_Ev], batch: list[_
 
 
 def claim_due_deliveries(*, limit: int = SEND_BATCH) -> list[int]:
-    """Claim up to `limit` due deliveries for this worker (lease: next_attempt_at += LEASE)."""
+    """Claim up to `limit` due deliveries for this worker (lease: next_attempt_at = now + LEASE)."""
     now = clock.now()
     with transaction.atomic():
         qs = WebhookDelivery.objects.filter(
@@ -159,16 +159,36 @@ def claim_due_deliveries(*, limit: int = SEND_BATCH) -> list[int]:
     return ids
 
 
+def release_deliveries(ids: list[int]) -> None:
+    """Give claimed but unsent deliveries back (due now) instead of letting their lease run out."""
+    if ids:
+        WebhookDelivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(
+            next_attempt_at=clock.now()
+        )
+
+
 def send_due_deliveries(*, deadline: float | None = None) -> tuple[int, int]:
-    """Send due deliveries until none is left (or the time budget is spent); (sent, delivered)."""
+    """Send due deliveries until none is left (or the time budget is spent); (sent, delivered).
+    A claim is only used while its lease can still cover one more request, so a slow endpoint
+    never lets another worker claim (and send again) a delivery this one is about to send."""
     sent = delivered = 0
+    safe_for = LEASE.total_seconds() - http.TIMEOUT_SECONDS * 3
     while deadline is None or time.monotonic() < deadline:
         ids = claim_due_deliveries()
         if not ids:
             break
-        for delivery in WebhookDelivery.objects.select_related("endpoint", "event").filter(pk__in=ids):
+        claimed_at = time.monotonic()
+        rows = {
+            d.pk: d for d in WebhookDelivery.objects.select_related("endpoint", "event").filter(pk__in=ids)
+        }
+        queue = [pk for pk in ids if pk in rows]
+        while queue:
+            now = time.monotonic()
+            if now - claimed_at > safe_for or (deadline is not None and now > deadline):
+                release_deliveries(queue)
+                return sent, delivered
             sent += 1
-            delivered += attempt_delivery(delivery)
+            delivered += attempt_delivery(rows[queue.pop(0)])
     return sent, delivered
 
 

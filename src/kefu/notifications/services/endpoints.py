@@ -72,9 +72,7 @@ def clean_patterns(value: Any) -> list[str]:
             _("Give at least one event pattern, such as ticket.* or * for every event."), field="patterns"
         )
     if len(patterns) > MAX_PATTERNS:
-        raise ValidationFailed(
-            _("At most %(n)d event patterns.") % {"n": MAX_PATTERNS}, field="patterns"
-        )
+        raise ValidationFailed(_("At most %(n)d event patterns.") % {"n": MAX_PATTERNS}, field="patterns")
     for p in patterns:
         if len(p) > MAX_PATTERN_LENGTH or not PATTERN.match(p):
             raise ValidationFailed(
@@ -131,9 +129,7 @@ def _last_event_id() -> int:
 def _lock_endpoint(endpoint_id: int) -> WebhookEndpoint:
     endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
     if endpoint is None:
-        raise NotFound(
-            _("Webhook endpoint %(id)s not found.") % {"id": endpoint_id}, field="endpoint_id"
-        )
+        raise NotFound(_("Webhook endpoint %(id)s not found.") % {"id": endpoint_id}, field="endpoint_id")
     return endpoint
 
 
@@ -242,15 +238,15 @@ def rotate_webhook_secret(*, actor: User, endpoint_id: int) -> tuple[WebhookEndp
 
 
 @transaction.atomic
-def redeliver_webhook_delivery(*, actor: User, delivery_id: int) -> WebhookDelivery:
+def redeliver_webhook_delivery(
+    *, actor: User, delivery_id: int, endpoint_id: int | None = None
+) -> WebhookDelivery:
     """Send a failed (or delivered) delivery again, with a fresh set of attempts."""
     authorize(actor, PERMISSION)
-    delivery = (
-        WebhookDelivery.objects.select_for_update(of=("self",))
-        .select_related("endpoint")
-        .filter(pk=delivery_id)
-        .first()
-    )
+    qs = WebhookDelivery.objects.select_for_update(of=("self",)).select_related("endpoint")
+    if endpoint_id is not None:
+        qs = qs.filter(endpoint_id=endpoint_id)
+    delivery = qs.filter(pk=delivery_id).first()
     if delivery is None:
         raise NotFound(_("Delivery %(id)s not found.") % {"id": delivery_id}, field="delivery_id")
     if delivery.status == DeliveryStatus.PENDING:

@@ -65,7 +65,9 @@ def _snippet(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")[:SNIPPET_CHARS]
 
 
-def post_json(url: str, body: bytes, headers: dict[str, str], *, timeout: float = TIMEOUT_SECONDS) -> HttpResult:
+def post_json(
+    url: str, body: bytes, headers: dict[str, str], *, timeout: float = TIMEOUT_SECONDS
+) -> HttpResult:
     """POST `body`; never raises for network or HTTP errors (they come back in the result)."""
     if not url.lower().startswith(("http://", "https://")):
         return HttpResult(None, "unsupported URL scheme")

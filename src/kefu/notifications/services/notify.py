@@ -80,9 +80,12 @@ def notify_for_event(event: Event) -> list[Notification]:
 
 
 def _create(event: Event, plans: dict[int, tuple[str, dict[str, Any]]]) -> list[Notification]:
-    ticket = None
+    ticket_id: int | None = None
+    number = ""
     if event.ticket_id is not None:
-        ticket = Ticket.objects.filter(pk=event.ticket_id).values("pk", "number").first()
+        row = Ticket.objects.filter(pk=event.ticket_id).values_list("pk", "number").first()
+        if row is not None:  # a ticket id that does not exist is not linked (never breaks the write)
+            ticket_id, number = row[0], row[1] or ""
     recipients = dict(
         User.objects.filter(pk__in=list(plans), is_active=True).values_list("pk", "email").order_by("pk")
     )
@@ -91,13 +94,13 @@ def _create(event: Event, plans: dict[int, tuple[str, dict[str, Any]]]) -> list[
     for user_id in recipients:
         verb, data = plans[user_id]
         if verb == events.TICKET_ASSIGNED_TO_YOU.verb:
-            data = {"number": (ticket or {}).get("number") or f"#{event.ticket_id}"}
+            data = {"number": number or f"#{event.ticket_id}"}
         rows.append(
             Notification(
                 recipient_id=user_id,
                 event_id=event.event_id,
                 verb=verb,
-                ticket_id=ticket["pk"] if ticket else None,
+                ticket_id=ticket_id,
                 data=data,
                 created_at=now,
             )
@@ -120,9 +123,7 @@ def mark_notification_read(*, actor: User, notification_id: int) -> Notification
     """Mark one of the actor's notifications read (again is fine); another user's is NotFound."""
     n = Notification.objects.for_recipient(actor).filter(pk=notification_id).first()
     if n is None:
-        raise NotFound(
-            _("Notification %(id)s not found.") % {"id": notification_id}, field="notification_id"
-        )
+        raise NotFound(_("Notification %(id)s not found.") % {"id": notification_id}, field="notification_id")
     if n.read_at is None:
         n.read_at = clock.now()
         Notification.objects.filter(pk=n.pk, read_at__isnull=True).update(read_at=n.read_at)
@@ -132,4 +133,3 @@ def mark_notification_read(*, actor: User, notification_id: int) -> Notification
 def mark_all_notifications_read(*, actor: User) -> int:
     """Mark all the actor's unread notifications read; returns how many."""
     return Notification.objects.for_recipient(actor).unread().update(read_at=clock.now())
-

@@ -106,9 +106,8 @@ def on_status_changed(*, actor: User | None, ticket_id: int, before: str, after:
             t.resume(timer, cal, at)
             t.schedule(timer, policy, cal)
             changed.append(timer)
-            t.record_timer_event(
-                actor, events.TIMER_RESUMED.verb, timer, ticket, due_at=timer.due_at.isoformat()
-            )
+            due = timer.due_at.isoformat() if timer.due_at else None
+            t.record_timer_event(actor, events.TIMER_RESUMED.verb, timer, ticket, due_at=due)
     if changed:
         t.save_timers(changed, at)
         t.sync_ticket(ticket, timers.values())
@@ -207,16 +206,17 @@ def rematch_ticket_sla(*, actor: User | None, ticket_id: int) -> None:
         return
     cal = business_calendar(policy.calendar)
     for target in (Target.FIRST_REPLY, Target.RESOLUTION, Target.NEXT_REPLY):
-        timer = timers.get(target)
-        if timer is None:
+        found = timers.get(target)
+        if found is None:
             if target == Target.NEXT_REPLY:
                 continue
             fresh = t.new_timer(ticket, policy, target, cal, ticket.created_at)
             if fresh is None:
                 continue
-            timer = timers[target] = fresh
-            _recompute(timer, policy, cal, at, used=t.elapsed_seconds(timer, cal, at), status=ticket.status)
+            timers[target] = fresh
+            _recompute(fresh, policy, cal, at, used=t.elapsed_seconds(fresh, cal, at), status=ticket.status)
             continue
+        timer = found
         if timer.status not in t.ACTIVE:
             timer.policy = policy
             continue

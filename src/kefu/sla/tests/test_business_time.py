@@ -427,10 +427,11 @@ def test_national_entries_cover_years_the_library_lacks():
     cal = hotline(national={date(2027, 1, 1): "holiday", date(2027, 1, 10): "workday"})
     assert day_kind(cal, date(2027, 1, 1)) == DayKind.HOLIDAY
     assert day_kind(cal, date(2027, 1, 10)) == DayKind.ADJUSTED_WORKDAY  # a Sunday
-    assert day_kind(cal, date(2027, 1, 4)) == DayKind.UNKNOWN
-    # [Dec 20, Jan 9): 2026 is known, Jan 1 has an entry, Jan 2-8 have no data.
-    assert days_without_holiday_data(cal, date(2026, 12, 20), 20) == [date(2027, 1, d) for d in range(2, 9)]
-    # Thu Dec 31 17:00 + 2 h: 30 min, Jan 1 holiday, Sat Jan 2 (UNKNOWN: weekly hours)
+    # once a year's national schedule is entered, its unlisted dates are ordinary days
+    assert day_kind(cal, date(2027, 1, 4)) == DayKind.NORMAL
+    assert days_without_holiday_data(cal, date(2026, 12, 20), 20) == []
+    assert days_without_holiday_data(cal, date(2027, 12, 20), 20)[0] == date(2028, 1, 1)
+    # Thu Dec 31 17:00 + 2 h: 30 min, Jan 1 holiday, Sat Jan 2 (an ordinary Saturday)
     # 08:30 + 1.5 h = 10:00.
     assert add_business_seconds(cal, sh(2026, 12, 31, 17), 2 * HOURS) == sh(2027, 1, 2, 10)
     assert is_open(cal, sh(2027, 1, 10, 9))

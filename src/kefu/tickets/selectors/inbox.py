@@ -2,31 +2,46 @@
 
 Everything is scoped in SQL with `Ticket.objects.visible_to(actor)`. Nothing here counts a whole
 result set: tab counts stop at COUNT_CAP (shown as "999+") and pages are keyset (no OFFSET).
+
+The SLA views ("due": due within two hours or past; "breached") and the "due" sort read the
+ticket's `sla_due_at` / `sla_breached` columns (written by kefu.sla, which this app never imports)
+and show due times in clock time: business hours are the ticket page's SLA panel's business.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Department, Membership, Team, User
+from kefu.core import clock
 from kefu.core.permissions import Role
 from kefu.customers.models import Product, Shop
 from kefu.tickets.choices import Status
 from kefu.tickets.models import Ticket
-from kefu.tickets.selectors.core import TicketFilters, apply_filters
+from kefu.tickets.selectors.core import (
+    DUE_SOON,
+    TicketFilters,
+    apply_filters,
+    breached_q,
+    due_rows,
+    due_soon_q,
+)
 from kefu.tickets.workflow import OPEN_STATES
 
-# Views an inbox offers, in tab order. "due" (SLA due soon / breached) is shown disabled until the
-# SLA app exists, so it is not a listable view.
-INBOX_VIEWS = ("mine", "unassigned", "team", "pending", "all")
-INBOX_SORTS = ("newest", "oldest")
+# Views an inbox offers (tab order is the console's business); "due" and "breached" are the SLA views.
+INBOX_VIEWS = ("mine", "unassigned", "team", "pending", "due", "breached", "all")
+DUE_VIEWS = ("due", "breached")
+INBOX_SORTS = ("newest", "oldest", "due")
 COUNT_CAP = 999
 COUNTS_CACHE_SECONDS = 60
 LIST_RELATED = ("customer", "team", "assignee")
@@ -48,9 +63,18 @@ def default_inbox_view(actor: Any) -> str:
     return "all" if actor.sees_all_tickets else "mine"
 
 
-def inbox_queryset(*, actor: Any, view: str) -> QuerySet[Ticket]:
+def default_inbox_sort(view: str) -> str:
+    """The SLA views list the most urgent first; the others the newest."""
+    return "due" if view in DUE_VIEWS else "newest"
+
+
+def inbox_queryset(*, actor: Any, view: str, now: datetime | None = None) -> QuerySet[Ticket]:
     """The unfiltered, unordered tickets of one inbox view, scoped to what the actor may see."""
     qs = Ticket.objects.visible_to(actor)
+    if view == "due":
+        return qs.filter(due_soon_q(now or clock.now()))
+    if view == "breached":
+        return qs.filter(breached_q(now or clock.now()))
     if view == "mine":
         return qs.filter(assignee_id=actor.pk, status__in=OPEN_STATES)
     if view == "unassigned":
@@ -89,8 +113,9 @@ def count_inbox_views(*, actor: Any, cap: int | None = None, cached: bool = Fals
     parts: list[str] = []
     params: list[Any] = []
     db = "default"
+    now = clock.now()
     for view in INBOX_VIEWS:
-        qs = inbox_queryset(actor=actor, view=view).order_by().values("pk")[: cap + 1]
+        qs = inbox_queryset(actor=actor, view=view, now=now).order_by().values("pk")[: cap + 1]
         db = qs.db
         try:
             sql, p = qs.query.get_compiler(using=db).as_sql()
@@ -113,10 +138,64 @@ def count_label(n: int) -> str:
     return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
 
 
+def format_duration(seconds: float, *, days: bool = False) -> str:
+    """A duration for people: "45 min", "3 h 20 min", with `days` "1 d 2 h" (a day is 24 hours;
+    minutes are dropped then). The sign is ignored; under a minute is "< 1 min"."""
+    total = abs(int(seconds))
+    if total < 60:
+        return _("< 1 min")
+    minutes = total // 60
+    if minutes < 60:
+        return _("%(m)d min") % {"m": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if days and hours >= 24:
+        d, hours = divmod(hours, 24)
+        return (_("%(d)d d %(h)d h") if hours else _("%(d)d d")) % {"d": d, "h": hours}
+    return (_("%(h)d h %(m)d min") if minutes else _("%(h)d h")) % {"h": hours, "m": minutes}
+
+
+def format_when(at: datetime, now: datetime) -> str:
+    """An instant in the user's zone, as short as is clear: "14:30" today, "10-08 14:30" this year,
+    else "2025-10-08 14:30"."""
+    local, today = timezone.localtime(at), timezone.localtime(now)
+    if local.date() == today.date():
+        return local.strftime("%H:%M")
+    return local.strftime("%m-%d %H:%M" if local.year == today.year else "%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class DueBadge:
+    """A list row's SLA due badge, in clock time: state is "ok", "soon" (within DUE_SOON) or
+    "overdue" (past due, or a target is breached); `at` is the due time in the user's zone."""
+
+    state: str
+    text: str
+    at: str = ""
+
+
+def due_badge(ticket: Ticket, now: datetime) -> DueBadge | None:
+    """The badge for a ticket's earliest SLA due time (None without one). Past the first hour the
+    time is told in whole hours (or days and hours), so a polled list changes every minute only in
+    a due time's last hour either side."""
+    due = ticket.sla_due_at
+    if due is None:
+        return DueBadge("overdue", _("SLA breached")) if ticket.sla_breached else None
+    left = (due - now).total_seconds()
+    coarse = abs(left) if abs(left) < 3600 else abs(left) - abs(left) % 3600
+    at = format_when(due, now)
+    if left < 0:
+        return DueBadge(
+            "overdue", _("overdue by %(duration)s") % {"duration": format_duration(coarse, days=True)}, at
+        )
+    state = "overdue" if ticket.sla_breached else "soon" if left <= DUE_SOON.total_seconds() else "ok"
+    return DueBadge(state, _("due in %(duration)s") % {"duration": format_duration(coarse, days=True)}, at)
+
+
 @dataclass
 class InboxPage:
     """One keyset page. `next_cursor` / `prev_cursor` are ticket ids to pass as `after` / `before`;
-    `after` / `before` are the cursors this page was actually read with."""
+    `after` / `before` are the cursors this page was actually read with. `badges` holds each
+    ticket's SLA due badge (by id), computed at one instant."""
 
     tickets: list[Ticket]
     next_cursor: int | None = None
@@ -125,6 +204,21 @@ class InboxPage:
     before: int | None = None
     sort: str = "newest"
     limit: int = 50
+    badges: dict[int, DueBadge | None] = field(default_factory=dict)
+
+
+def _read(
+    qs: QuerySet[Ticket], view: str, sort: str, *, n: int, cursor: int | None, before: bool
+) -> list[Ticket]:
+    """Up to n rows after the cursor (before it with `before`, nearest first) in the sort's order."""
+    if sort == "due":
+        # the SLA views hold new/open tickets with a running clock (a breached clock of a new/open
+        # ticket runs: clocks pause only while pending/on hold), so all have a due time
+        return due_rows(qs, n=n, cursor=cursor, before=before, dated_only=view in DUE_VIEWS)
+    ascending = (sort == "oldest") != before
+    if cursor is not None:
+        qs = qs.filter(id__gt=cursor) if ascending else qs.filter(id__lt=cursor)
+    return list(qs.order_by("id" if ascending else "-id")[:n])
 
 
 def list_inbox(
@@ -137,38 +231,42 @@ def list_inbox(
     before: int | None = None,
     limit: int = 50,
 ) -> InboxPage:
-    """A page of an inbox view, keyset-paginated on id in either direction (newest or oldest first):
-    `after` gives the page following that ticket, `before` the page preceding it. One query (two
-    when a "previous" page runs off the start and the first page is read instead)."""
+    """A page of an inbox view, keyset-paginated in either direction: newest or oldest first on id,
+    or "due" on (sla_due_at NULLS LAST, id) — earliest due first, tickets without a due time after
+    them by id. `after` gives the page following that ticket, `before` the page preceding it (ticket
+    ids in every sort). One query (two when a "previous" page runs off the start and the first page
+    is read instead); the due sort reads dated and undated tickets apart, so one or two per read."""
     if sort not in INBOX_SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     limit = max(1, min(limit, 200))
-    desc = sort == "newest"
-    base = apply_filters(inbox_queryset(actor=actor, view=view), filters or TicketFilters(), actor)
+    now = clock.now()
+    base = apply_filters(inbox_queryset(actor=actor, view=view, now=now), filters or TicketFilters(), actor)
     base = base.select_related(*LIST_RELATED).defer("description", "custom_fields")
-    forward = "-id" if desc else "id"
-    backward = "id" if desc else "-id"
+
+    def done(
+        page: list[Ticket],
+        next_cursor: int | None,
+        prev_cursor: int | None,
+        after: int | None = None,
+        before: int | None = None,
+    ) -> InboxPage:
+        badges = {t.pk: due_badge(t, now) for t in page}
+        return InboxPage(page, next_cursor, prev_cursor, after, before, sort, limit, badges)
 
     if before is not None:
-        rows = list(base.filter(**{"id__gt" if desc else "id__lt": before}).order_by(backward)[: limit + 1])
+        rows = _read(base, view, sort, n=limit + 1, cursor=before, before=True)
         if len(rows) > limit:
             page = rows[:limit][::-1]
-            return InboxPage(page, page[-1].pk, page[0].pk, before=before, sort=sort, limit=limit)
+            return done(page, page[-1].pk, page[0].pk, before=before)
         # fewer than a page before the cursor: we are at the start, show the first page
     elif after is not None:
-        rows = list(base.filter(**{"id__lt" if desc else "id__gt": after}).order_by(forward)[: limit + 1])
+        rows = _read(base, view, sort, n=limit + 1, cursor=after, before=False)
         page = rows[:limit]
-        return InboxPage(
-            page,
-            page[-1].pk if len(rows) > limit else None,
-            page[0].pk if page else after,
-            after=after,
-            sort=sort,
-            limit=limit,
-        )
-    rows = list(base.order_by(forward)[: limit + 1])
+        next_cursor = page[-1].pk if len(rows) > limit else None
+        return done(page, next_cursor, page[0].pk if page else after, after=after)
+    rows = _read(base, view, sort, n=limit + 1, cursor=None, before=False)
     page = rows[:limit]
-    return InboxPage(page, page[-1].pk if len(rows) > limit else None, None, sort=sort, limit=limit)
+    return done(page, page[-1].pk if len(rows) > limit else None, None)
 
 
 def inbox_fingerprint(page: InboxPage, counts: dict[str, int]) -> str:
@@ -176,8 +274,10 @@ def inbox_fingerprint(page: InboxPage, counts: dict[str, int]) -> str:
     digest nothing needs re-rendering; when only the counts part differs, only the tabs do."""
     rows = hashlib.sha256()
     for t in page.tickets:
+        badge = page.badges.get(t.pk)
+        due = f"{badge.state}|{badge.text}|{badge.at}" if badge else ""
         rows.update(
-            f"{t.pk}|{t.updated_at.isoformat()}|{t.status}|{t.priority}|{t.assignee_id}|{t.team_id}\n".encode()
+            f"{t.pk}|{t.updated_at.isoformat()}|{t.status}|{t.priority}|{t.assignee_id}|{t.team_id}|{due}\n".encode()
         )
     rows.update(f"{page.next_cursor}|{page.prev_cursor}".encode())
     tabs = hashlib.sha256(repr(sorted(counts.items())).encode())

@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from kefu.accounts.tests.factories import DepartmentFactory, TeamFactory, UserFactory
 from kefu.audit.models import AuditEvent
@@ -195,6 +198,48 @@ class TestList:
         with CaptureQueriesContext(connection) as big:
             c.get("tickets", limit=23)
         assert len(big) == len(small) <= 5
+
+    def test_sla_filters_the_due_sort_and_the_sla_columns(self, api, agent):
+        # given tickets whose SLA columns (written by kefu.sla) say: due in 1 h, overdue, breached
+        # but solved, due in 5 h, none
+        c = api(agent)
+        now = timezone.now()
+        ids = [create(c, subject=f"投诉{i}").json()["id"] for i in range(5)]
+        columns = [
+            (now + timedelta(hours=1), False),
+            (now - timedelta(minutes=5), False),  # past due, not yet marked by the scan
+            (now - timedelta(hours=1), True),
+            (now + timedelta(hours=5), False),
+            (None, False),
+        ]
+        for pk, (due, breached) in zip(ids, columns, strict=True):
+            Ticket.objects.filter(pk=pk).update(sla_due_at=due, sla_breached=breached)
+        Ticket.objects.filter(pk=ids[2]).update(status="solved")
+        # then the filters pick new/open tickets only, and the due sort puts undated ones last
+        assert [t["id"] for t in c.get("tickets", sla="due_soon").json()["items"]] == [ids[1], ids[0]]
+        assert [t["id"] for t in c.get("tickets", sla="breached").json()["items"]] == [ids[1]]
+        page = c.get("tickets", sort="due", limit=2).json()
+        assert [t["id"] for t in page["items"]] == [ids[2], ids[1]]
+        rest = c.get("tickets", sort="due", cursor=page["next_cursor"]).json()["items"]
+        assert [t["id"] for t in rest] == [ids[0], ids[3], ids[4]]
+        # and each ticket carries its SLA columns
+        first = rest[0]
+        assert first["sla_breached"] is False and first["sla_due_at"] is not None
+        assert rest[-1]["sla_due_at"] is None
+        # and bad values are 422 naming the field
+        for params, field in (({"sla": "late"}, "sla"), ({"sort": "priority"}, "sort")):
+            r = c.get("tickets", **params)
+            assert r.status_code == 422 and r.json()["field"] == field
+
+    def test_the_due_sort_needs_no_more_queries(self, api, agent):
+        c = api(agent)
+        for i in range(6):
+            create(c, subject=f"a{i}", tags=["x"])
+        Ticket.objects.filter(subject__in=["a0", "a1", "a2"]).update(sla_due_at=timezone.now())
+        with CaptureQueriesContext(connection) as q:
+            assert len(c.get("tickets", sort="due", limit=5).json()["items"]) == 5
+        # token, the dated part, the undated part, tags: within the newest-first list's bound
+        assert len(q) <= 5, [x["sql"] for x in q.captured_queries]
 
 
 # --- permission matrix ------------------------------------------------------------------------------

@@ -140,21 +140,26 @@ class TestCounts:
         with CaptureQueriesContext(connection) as q:
             counts = selectors.count_inbox_views(actor=org.agent)
         # then every view is counted, in a single query
-        assert counts == {"mine": 1, "unassigned": 1, "team": 4, "pending": 1, "all": 5}
+        assert counts == {
+            "mine": 1, "unassigned": 1, "team": 4, "pending": 1, "due": 0, "breached": 0, "all": 5,
+        }  # fmt: skip
         assert len(q.captured_queries) == 1
 
-    def test_tabs_show_counts_and_the_sla_tab_is_disabled(self, org, tickets):
-        # given the scenery; when the agent opens the inbox in English
+    def test_tabs_show_counts_including_the_sla_views(self, org, tickets):
+        # given the scenery (no SLA clocks); when the agent opens the inbox in English
         r = client_for(org.agent).get("/tickets/")
         body = r.content.decode()
-        # then each tab shows its count and the SLA tab says why it is not available yet
+        # then each tab shows its count, the SLA views too, and none is disabled
         tabs = {t["key"]: t for t in r.context["tabs"]}
-        assert {k: tabs[k]["count"] for k in ("mine", "unassigned", "team", "pending", "all")} == {
-            "mine": "1", "unassigned": "1", "team": "4", "pending": "1", "all": "5",
+        assert {k: tabs[k]["count"] for k in selectors.INBOX_VIEWS} == {
+            "mine": "1", "unassigned": "1", "team": "4", "pending": "1", "due": "0", "breached": "0",
+            "all": "5",
         }  # fmt: skip
-        assert tabs["due"]["disabled"]
-        assert "Due soon / breached" in body and "available once SLA policies are configured" in body
-        assert 'aria-disabled="true"' in body
+        assert not any(t.get("disabled") for t in tabs.values())
+        assert "Due soon" in body and "SLA breached" in body and 'aria-disabled="true"' not in body
+        # and the SLA tabs link to their view without a sort (they default to due time)
+        assert tabs["due"]["url"] == "/tickets/?view=due"
+        assert tabs["breached"]["url"] == "/tickets/?view=breached"
 
     def test_counts_are_capped(self, org, tickets, monkeypatch):
         # given a cap of 2
@@ -234,7 +239,8 @@ class TestFilters:
             ({"status": "bogus"}, "Status"),
             ({"created_from": "not-a-date"}, "Created from"),
             ({"assignee": "someone"}, "Assignee"),
-            ({"view": "due"}, ""),
+            ({"view": "overdue"}, ""),
+            ({"sort": "urgency"}, "Sort"),
             ({"created_from": "2026-03-05", "created_to": "2026-03-01"}, "Created to"),
         ],
     )

@@ -515,6 +515,13 @@ def test_the_page_needs_a_bounded_number_of_queries_whatever_the_timeline_length
     assert counts[0] == counts[1] and counts[1] <= 20, counts
 
 
+def test_the_header_loads_the_sla_badges_and_refreshes_them_every_minute(agent, ticket):
+    html = client_for(agent).get(page_url(ticket)).content.decode()
+    slot = re.search(r'<span id="kf-sla-badge"[^>]*>', html, re.S).group(0)
+    assert f'hx-get="/sla/tickets/{ticket.pk}/panel/"' in slot and 'hx-trigger="load, every 60s"' in slot
+    assert "<script>" not in html.split('id="kf-ticket-header"')[1].split("</header>")[0]
+
+
 def test_closing_a_ticket_replaces_the_composer(agent, ticket):
     Ticket.objects.filter(pk=ticket.pk).update(status="solved")
     r = client_for(agent).post(f"/tickets/{ticket.pk}/status/", {"to": "closed"}, headers=HX)

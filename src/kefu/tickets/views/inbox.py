@@ -25,7 +25,6 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
@@ -36,13 +35,15 @@ from kefu.core.permissions import has_permission
 from kefu.tickets import selectors, services
 from kefu.tickets.choices import Status
 from kefu.tickets.forms import BULK_ACTIONS, InboxBulkForm, InboxFilterForm
+from kefu.tickets.selectors.inbox import DUE_VIEWS, default_inbox_sort
 
 TABS = (
     ("mine", gettext_lazy("My tickets")),
     ("unassigned", gettext_lazy("Unassigned")),
     ("team", gettext_lazy("My teams")),
     ("pending", gettext_lazy("Waiting on customer")),
-    ("due", gettext_lazy("Due soon / breached")),
+    ("due", gettext_lazy("Due soon")),
+    ("breached", gettext_lazy("SLA breached")),
     ("all", gettext_lazy("All tickets")),
 )
 BULK_PERMISSIONS = {
@@ -57,14 +58,16 @@ POLL_SECONDS = 20
 
 def _query(params: QueryDict, **overrides: Any) -> str:
     """The inbox address for `params` (only inbox keys; empty and default values dropped) with
-    `overrides` (None removes a key)."""
+    `overrides` (None removes a key). The default sort depends on the view (SLA views: due time)."""
+    view = overrides.get("view", params.get("view"))
+    defaults = {**InboxFilterForm.DEFAULTS, "sort": default_inbox_sort(str(view or ""))}
     q = QueryDict(mutable=True)
     for key in InboxFilterForm.QUERY_KEYS:
         value = params.get(key)
-        if value not in (None, "", InboxFilterForm.DEFAULTS.get(key)):
+        if value not in (None, "", defaults.get(key)):
             q[key] = value
     for key, value in overrides.items():
-        if value is None:
+        if value is None or (key == "sort" and value == defaults["sort"]):
             q.pop(key, None)
         else:
             q[key] = str(value)
@@ -78,20 +81,32 @@ def _url(query: str) -> str:
 def _tabs(params: QueryDict, view: str, counts: dict[str, int]) -> list[dict[str, Any]]:
     tabs = []
     for key, label in TABS:
-        if key not in counts:
-            note = _("available once SLA policies are configured")
-            tabs.append({"key": key, "label": label, "disabled": True, "note": note})
-            continue
         tabs.append(
             {
                 "key": key,
                 "label": label,
                 "active": key == view,
                 "count": selectors.count_label(counts[key]),
-                "url": _url(_query(params, view=key)),
+                # switching between the SLA views and the others also switches to that view's sort
+                "url": _url(_query(params, view=key, **_sort_reset(view, key))),
             }
         )
     return tabs
+
+
+def _sort_reset(current: str, target: str) -> dict[str, None]:
+    return {"sort": None} if (current in DUE_VIEWS) != (target in DUE_VIEWS) else {}
+
+
+def _with_view_sort(params: QueryDict, default_view: str) -> QueryDict:
+    """The query with the view's default sort filled in when none is given (the form's own default
+    is "newest")."""
+    view = params.get("view") or default_view
+    if params.get("sort") or default_inbox_sort(view) == "newest":
+        return params
+    params = params.copy()
+    params["sort"] = default_inbox_sort(view)
+    return params
 
 
 def _form_errors(form: Any) -> list[tuple[str, str]]:
@@ -115,7 +130,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     partial = _is_list_request(request)
     options = None if partial else selectors.get_inbox_options(actor=actor)
     default_view = selectors.default_inbox_view(actor)
-    form = InboxFilterForm(request.GET, default_view=default_view, options=options)
+    form = InboxFilterForm(
+        _with_view_sort(request.GET, default_view), default_view=default_view, options=options
+    )
     polled = request.GET.get("fp", "") if partial else ""
     # counts do not depend on the filters or the page: list requests reuse the page's (≤ 1 min old)
     counts = selectors.count_inbox_views(actor=actor, cached=partial)
@@ -134,6 +151,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     else:
         view = request.GET.get("view") if request.GET.get("view") in selectors.INBOX_VIEWS else default_view
         page, status = selectors.InboxPage([]), 422
+    for t in page.tickets:
+        t.sla_badge = page.badges.get(t.pk)  # the row's due badge (clock time)
     fingerprint = selectors.inbox_fingerprint(page, counts)
     same_list = bool(polled) and status == 200 and polled.split("-")[0] == fingerprint.split("-")[0]
     if same_list and polled == fingerprint:
