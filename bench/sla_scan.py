@@ -68,12 +68,16 @@ def fill(n: int) -> None:
         if db.is_postgres():
             series = "generate_series(%s, %s) AS g(i)"
         else:  # SQLite: a recursive CTE
-            series = "(WITH RECURSIVE s(i) AS (SELECT %s UNION ALL SELECT i + 1 FROM s WHERE i < %s) SELECT i FROM s)"
+            series = (
+                "(WITH RECURSIVE s(i) AS (SELECT %s UNION ALL SELECT i + 1 FROM s WHERE i < %s) "
+                "SELECT i FROM s)"
+            )
         cur.execute(
-            f"""INSERT INTO {tt} (number, subject, description, type, channel, status, priority, customer_id,
-                custom_fields, created_at, updated_at, status_changed_at, reopened_count, sla_due_at, sla_breached)
-            SELECT 'B' || i, 'bench ' || i, '', 'complaint', 'phone', 'open', 'normal', %s, '{{}}', %s, %s, %s, 0,
-                %s, %s FROM {series}""",
+            f"""INSERT INTO {tt} (number, subject, description, type, channel, status, priority,
+                customer_id, custom_fields, created_at, updated_at, status_changed_at, reopened_count,
+                sla_due_at, sla_breached)
+            SELECT 'B' || i, 'bench ' || i, '', 'complaint', 'phone', 'open', 'normal', %s, '{{}}',
+                %s, %s, %s, 0, %s, %s FROM {series}""",
             [customer.pk, now, now, now, far, False, start + 1, start + todo],
         )
         cur.execute(
@@ -88,7 +92,11 @@ def fill(n: int) -> None:
 
 
 def make_due(k: int) -> list[int]:
-    ids = list(SlaTimer.objects.filter(status="running", breached_at__isnull=True).order_by("?")[:k].values_list("pk", flat=True))
+    ids = list(
+        SlaTimer.objects.filter(status="running", breached_at__isnull=True)
+        .order_by("?")[:k]
+        .values_list("pk", flat=True)
+    )
     past = clock.now() - timedelta(minutes=1)
     SlaTimer.objects.filter(pk__in=ids).update(due_at=past, next_action_at=past)
     return ids
@@ -133,7 +141,9 @@ def main() -> int:
         t0 = time.perf_counter()
         for pk in ids:
             with transaction.atomic(), connection.cursor() as cur:
-                cur.execute(f"UPDATE {SlaTimer._meta.db_table} SET updated_at = %s WHERE id = %s", [clock.now(), pk])
+                cur.execute(
+                    f"UPDATE {SlaTimer._meta.db_table} SET updated_at = %s WHERE id = %s", [clock.now(), pk]
+                )
         return (time.perf_counter() - t0) * 1000
 
     for k in [int(x) for x in args.due.split(",")]:

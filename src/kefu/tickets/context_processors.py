@@ -6,11 +6,12 @@ from django.utils.translation import gettext_lazy as _
 from kefu.core.permissions import has_permission
 
 SECTIONS = [
-    # (url name, label, permission needed or None)
-    ("inbox", _("Tickets"), None),
-    ("call_new", _("Log a call"), "ticket.create"),
-    ("customer_list", _("Customers"), "customer.view"),
-    ("sla:policy_list", _("SLA"), "sla.manage"),
+    # (url name, label, permission needed or None, url names starting with this mark it active)
+    ("inbox", _("Tickets"), None, "inbox"),
+    ("call_new", _("Log a call"), "ticket.create", "call"),
+    ("customer_list", _("Customers"), "customer.view", "customer"),
+    ("sla:policy_list", _("SLA"), "sla.manage", "sla:"),
+    ("notifications:webhook_list", _("Webhooks"), "webhook.manage", "notifications:webhook"),
 ]
 
 
@@ -19,14 +20,14 @@ def nav_sections(request):
     if user is None or not user.is_authenticated:
         return {"nav_sections": []}
     match = getattr(request, "resolver_match", None)
-    current = match.url_name if match else ""
+    current = (f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name) if match else ""
     sections = []
-    for name, label, perm in SECTIONS:
+    for name, label, perm, prefix in SECTIONS:
         if perm and not has_permission(user, perm):
             continue
         try:
             url = reverse(name)
         except NoReverseMatch:
             continue  # the page is not installed yet
-        sections.append({"url": url, "label": label, "active": current.startswith(name.split("_")[0])})
+        sections.append({"url": url, "label": label, "active": current.startswith(prefix)})
     return {"nav_sections": sections}
