@@ -35,3 +35,23 @@ def test_agent_sees_the_sla_clocks_and_the_breached_tickets(en_page):
     expect(rows.locator('[data-kf-due]:not([data-kf-due="overdue"])')).to_have_count(0)
     expect(rows.first.locator("[data-kf-due]")).to_contain_text("overdue by")
     screenshot(page, "sla-inbox-breached")
+
+
+def test_the_national_day_complaint_climbed_the_ladder_in_timeline_and_bell(en_page):
+    page = en_page
+    # given the demo's complaint of Friday 2025-09-26 17:20, replayed by the seed and left alone
+    signed_in(page, "supervisor", next_url="/tickets/?view=all&q=制氧机噪音大")
+    page.locator(ROWS).first.locator("a").first.click()
+    # then its timeline shows the policy, the pause while waiting on the customer, and every ladder step
+    timeline = page.locator("main")
+    expect(timeline).to_contain_text("SLA policy 投诉 applies")
+    expect(timeline).to_contain_text("Resolution clock paused")
+    expect(timeline).to_contain_text("Resolution clock resumed, due 2025-10-13 09:20")
+    expect(timeline).to_contain_text("Resolution target breached (due 2025-10-13 09:20)")
+    expect(page.get_by_text(re.compile(r"^Escalation for Resolution"))).to_have_count(5)
+    screenshot(page, "sla-ladder-timeline")
+    # and the supervisor's bell lists the escalations addressed to them
+    expect(page.get_by_test_id("bell-count")).to_be_visible()
+    page.locator("#kf-bell-toggle").click()
+    expect(page.get_by_test_id("bell-items")).to_contain_text("Escalation for Resolution")
+    screenshot(page, "sla-bell")
