@@ -139,6 +139,7 @@ class SlaPolicy(TimeStampedModel):
 
 
 class Trigger(models.TextChoices):
+    # xgettext:no-python-format
     ELAPSED_PERCENT = "elapsed_percent", _("% of the target elapsed")
     AFTER_BREACH = "after_breach", _("after the breach")
 
