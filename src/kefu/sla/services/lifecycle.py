@@ -13,6 +13,7 @@ from kefu.sla.models import SlaPolicy, SlaTimer, Target, TimerStatus
 from kefu.sla.services import timers as t
 from kefu.tickets.choices import MessageKind, Status
 from kefu.tickets.models import Ticket
+from kefu.tickets.services import record_ticket_event
 
 CLOSED_STATES = (Status.SOLVED, Status.CLOSED)
 
@@ -58,14 +59,10 @@ def start_ticket_sla(*, actor: User | None, ticket_id: int) -> None:
         return
     t.save_timers(timers.values(), t.now())
     t.sync_ticket(ticket, timers.values())
-    from kefu.audit.services import record_event
-
-    record_event(
+    record_ticket_event(
         actor=actor,
+        ticket=ticket,
         verb=events.SLA_APPLIED.verb,
-        subject=ticket,
-        ticket_id=ticket.pk,
-        customer_id=ticket.customer_id,
         data={"policy": policy.name, "policy_id": policy.pk, "targets": _dues(timers)},
     )
 
@@ -186,8 +183,6 @@ def rematch_ticket_sla(*, actor: User | None, ticket_id: int) -> None:
     if (old.pk if old else None) == (policy.pk if policy else None):
         return
     at = t.now()
-    from kefu.audit.services import record_event
-
     if policy is None:
         for timer in timers.values():
             if timer.status in t.ACTIVE:
@@ -195,13 +190,8 @@ def rematch_ticket_sla(*, actor: User | None, ticket_id: int) -> None:
                 timer.next_action_at = None
         t.save_timers(timers.values(), at)
         t.sync_ticket(ticket, timers.values())
-        record_event(
-            actor=actor,
-            verb=events.SLA_REMOVED.verb,
-            subject=ticket,
-            ticket_id=ticket.pk,
-            customer_id=ticket.customer_id,
-            data={"policy": old.name if old else ""},
+        record_ticket_event(
+            actor=actor, ticket=ticket, verb=events.SLA_REMOVED.verb, data={"policy": old.name if old else ""}
         )
         return
     cal = business_calendar(policy.calendar)
@@ -232,12 +222,10 @@ def rematch_ticket_sla(*, actor: User | None, ticket_id: int) -> None:
         _recompute(timer, policy, cal, at, used=used, status=ticket.status)
     t.save_timers(timers.values(), at)
     t.sync_ticket(ticket, timers.values())
-    record_event(
+    record_ticket_event(
         actor=actor,
+        ticket=ticket,
         verb=events.SLA_RECOMPUTED.verb,
-        subject=ticket,
-        ticket_id=ticket.pk,
-        customer_id=ticket.customer_id,
         data={"policy": policy.name, "policy_id": policy.pk, "targets": _dues(timers)},
     )
 

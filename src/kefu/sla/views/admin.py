@@ -118,6 +118,25 @@ def _local_today(calendar: Calendar | None) -> date:
     return clock.now().astimezone(tz).date()
 
 
+def _save_day(request: HttpRequest, form: CalendarDayForm, calendar: Calendar | None) -> int | None:
+    """Save a calendar's (or the national schedule's) day from a bound form: None when saved, else
+    the status to re-render the form with."""
+    if not form.is_valid():
+        form.invalid_class()
+        return 422
+    try:
+        row = config.set_calendar_day(actor=request.user, calendar=calendar, **form.cleaned_data)
+    except DomainError as exc:
+        form.add_domain_error(exc)
+        form.invalid_class()
+        return error_status(exc)
+    messages.success(
+        request,
+        _("%(date)s set to %(kind)s.") % {"date": row.date.isoformat(), "kind": row.get_kind_display()},
+    )
+    return None
+
+
 @admin_page
 @require_http_methods(["GET", "POST"])
 def calendar_days(request: HttpRequest, pk: int) -> HttpResponse:
@@ -125,22 +144,9 @@ def calendar_days(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = CalendarDayForm(request.POST)
-        if form.is_valid():
-            try:
-                row = config.set_calendar_day(actor=request.user, calendar=calendar, **form.cleaned_data)
-            except DomainError as exc:
-                status = error_status(exc)
-                form.add_domain_error(exc)
-            else:
-                messages.success(
-                    request,
-                    _("%(date)s set to %(kind)s.")
-                    % {"date": row.date.isoformat(), "kind": row.get_kind_display()},
-                )
-                return redirect("sla:calendar_days", pk=calendar.pk)
-        else:
-            status = 422
-        form.invalid_class()
+        status = _save_day(request, form, calendar)
+        if status is None:
+            return redirect("sla:calendar_days", pk=calendar.pk)
     else:
         form = CalendarDayForm()
     today = _local_today(calendar)
@@ -209,22 +215,9 @@ def national_schedule(request: HttpRequest) -> HttpResponse:
     import_form = ScheduleImportForm(prefix="import")
     if request.method == "POST" and request.POST.get("action") == "day":
         day_form = CalendarDayForm(request.POST, national=True, prefix="day")
-        if day_form.is_valid():
-            try:
-                row = config.set_calendar_day(actor=request.user, calendar=None, **day_form.cleaned_data)
-            except DomainError as exc:
-                status = error_status(exc)
-                day_form.add_domain_error(exc)
-            else:
-                messages.success(
-                    request,
-                    _("%(date)s set to %(kind)s.")
-                    % {"date": row.date.isoformat(), "kind": row.get_kind_display()},
-                )
-                return redirect("sla:national_schedule")
-        else:
-            status = 422
-        day_form.invalid_class()
+        status = _save_day(request, day_form, None)
+        if status is None:
+            return redirect("sla:national_schedule")
     elif request.method == "POST":
         import_form = ScheduleImportForm(request.POST, prefix="import")
         if import_form.is_valid():

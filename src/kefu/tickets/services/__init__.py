@@ -1,6 +1,6 @@
 """Every write to tickets: authorize → lock → check invariants → write → audit event, in one transaction."""
 
-from kefu.tickets.services._common import lock_ticket
+from kefu.tickets.services._common import lock_ticket, record_ticket_event
 from kefu.tickets.services.bulk import (
     MAX_BULK,
     BulkResult,
@@ -28,6 +28,7 @@ __all__ = [
     "lock_ticket",
     "merge_tickets",
     "move_customer_tickets",
+    "record_ticket_event",
     "ticket_number_for",
     "transfer_ticket",
     "transition_ticket",

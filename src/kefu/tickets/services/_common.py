@@ -171,7 +171,7 @@ def write_message(*, actor: User, ticket: Ticket, kind: str, body: str, files: l
     return msg
 
 
-def record_ticket_event(*, actor: User, ticket: Ticket, verb: str, data: dict[str, Any]) -> None:
+def record_ticket_event(*, actor: User | None, ticket: Ticket, verb: str, data: dict[str, Any]) -> None:
     """An audit event about the ticket itself, with the hot ticket and customer ids set."""
     record_event(
         actor=actor, verb=verb, subject=ticket, ticket_id=ticket.pk, customer_id=ticket.customer_id, data=data
