@@ -130,6 +130,7 @@ def on_too_many_files(request, exc):
 
 
 def _mount() -> None:
+    from kefu.channels.api_public import router as service_router
     from kefu.customers.api import router as customers_router
     from kefu.sla.api import router as sla_router
     from kefu.tickets.api import router as tickets_router
@@ -137,6 +138,7 @@ def _mount() -> None:
     api.add_router("/tickets", tickets_router, tags=["tickets"])
     api.add_router("/tickets", sla_router, tags=["sla"])  # /tickets/{id}/sla: no path of tickets' own
     api.add_router("/customers", customers_router, tags=["customers"])
+    api.add_router("/service", service_router, tags=["service (public)"])
 
 
 _mount()

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "kefu.customers",
     "kefu.tickets",
     "kefu.sla",
+    "kefu.channels",
     "kefu.notifications",
 ]
 

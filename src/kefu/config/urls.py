@@ -14,5 +14,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("sla/", include("kefu.sla.urls")),
     path("notifications/", include("kefu.notifications.urls")),
+    path("channels/", include("kefu.channels.urls")),
+    path("service/", include("kefu.channels.urls_repair")),
+    path("portal/", include("kefu.channels.urls_portal")),
     path("", include("kefu.tickets.urls")),
 ]

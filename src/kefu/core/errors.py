@@ -57,3 +57,8 @@ class LimitExceeded(DomainError):
 class UnsupportedMediaType(DomainError):
     code = "unsupported_media_type"
     status = 415
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    status = 429

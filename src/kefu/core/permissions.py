@@ -42,6 +42,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "sla.manage": frozenset({Role.ADMIN}),  # calendars, policies, escalation ladders
     "sla.view": frozenset({Role.SUPERVISOR, Role.ADMIN, Role.EXECUTIVE, Role.QA}),
     "webhook.manage": frozenset({Role.ADMIN}),
+    "mailbox.manage": frozenset({Role.ADMIN}),  # channel configuration: mailboxes
+    "email.view_raw": frozenset({Role.SUPERVISOR, Role.ADMIN, Role.QA}),  # download a mail's raw source
 }
 
 SEE_ALL_TICKETS = frozenset({Role.EXECUTIVE, Role.ADMIN, Role.QA})

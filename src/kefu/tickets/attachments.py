@@ -36,6 +36,7 @@ class IncomingFile:
     content: bytes
     content_type: str
     sha256: str
+    content_id: str = ""
 
     def as_django_file(self) -> ContentFile:
         return ContentFile(self.content, name=self.sha256)

@@ -242,6 +242,10 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
+    # a JPEG preview for images, made in the background (tickets.tasks.make_thumbnail_task)
+    thumbnail = models.FileField(upload_to="thumbnails/%Y/%m/", max_length=200, blank=True)
+    # the Content-ID of an inline image in an email, so its HTML can show it
+    content_id = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField()
 
     class Meta:

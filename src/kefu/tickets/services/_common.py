@@ -158,6 +158,7 @@ def write_message(*, actor: User, ticket: Ticket, kind: str, body: str, files: l
             content_type=f.content_type,
             size=len(f.content),
             sha256=f.sha256,
+            content_id=f.content_id,
             created_at=now,
         )
     record_event(

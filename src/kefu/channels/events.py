@@ -1,0 +1,16 @@
+"""Channel event types (dotted, past tense, never renamed)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from kefu.core.events import register
+
+EMAIL_RECEIVED = register("email.received", _("Email received from {from}"))
+EMAIL_SENT = register("email.sent", _("Email sent to {to}"))
+EMAIL_FAILED = register("email.failed", _("Email to {to} could not be sent: {error}"))
+EMAIL_BOUNCED = register("email.bounced", _("Mail to {recipients} bounced"))
+EMAIL_AUTO_REPLY = register("email.auto_reply", _("Auto-reply from {from} received (not answered)"))
+EMAIL_REJECTED = register("email.rejected", _("Mail from {from} rejected: {reason}"))
+MAILBOX_SAVED = register("mailbox.saved", _("Mailbox {address} saved"))
+REPAIR_REQUESTED = register("repair.requested", _("Repair request submitted via {source}"))
+PORTAL_LINK_SENT = register("portal.link_sent", _("Portal sign-in link sent to {email}"))
+PORTAL_SIGNED_IN = register("portal.signed_in", _("Customer signed in to the portal ({method})"))

@@ -1,0 +1,1 @@
+"""Every write for channels goes through these services."""

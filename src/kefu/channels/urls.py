@@ -1,0 +1,4 @@
+"""Console pages for channel configuration (mailboxes) and mail records."""
+
+app_name = "channels"
+urlpatterns: list = []

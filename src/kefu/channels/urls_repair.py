@@ -1,0 +1,4 @@
+"""Public repair-request pages (no login)."""
+
+app_name = "service"
+urlpatterns: list = []
