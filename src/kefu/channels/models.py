@@ -174,3 +174,29 @@ class PortalLink(models.Model):
 
     def __str__(self) -> str:
         return f"portal link for {self.customer_id}"
+
+
+class ChannelSettings(models.Model):
+    """Where public intake lands (one row, edited by admins on the channels page)."""
+
+    repair_team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("team for repair requests"),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("channel settings")
+        verbose_name_plural = _("channel settings")
+
+    def __str__(self) -> str:
+        return "channel settings"
+
+    @classmethod
+    def load(cls) -> ChannelSettings:
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj

@@ -17,6 +17,18 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
+            name='ChannelSettings',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('repair_team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.team', verbose_name='team for repair requests')),
+            ],
+            options={
+                'verbose_name': 'channel settings',
+                'verbose_name_plural': 'channel settings',
+            },
+        ),
+        migrations.CreateModel(
             name='Mailbox',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
