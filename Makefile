@@ -76,13 +76,15 @@ demo: venv
 	@echo "    web        http://127.0.0.1:$(PORT)/"
 	@echo "    admin      http://127.0.0.1:$(PORT)/admin/"
 	@echo "    API docs   http://127.0.0.1:$(PORT)/api/v1/docs"
+	@echo "    repair     http://127.0.0.1:$(PORT)/service/repair   portal  http://127.0.0.1:$(PORT)/portal/"
+	@echo "    mail in    SMTP 127.0.0.1:$${KEFU_SMTPD_PORT:-2525} → service@demo.kefu.test (replies: $(KEFU_DATA_DIR)/mail)"
 	@echo
 	@echo "    log in as  admin / $(KEFU_DEMO_PASSWORD)"
 	@echo "    API token  $(KEFU) token create admin"
 	@echo
 	@echo "  Ctrl-C stops the server and the background worker."
 	@echo
-	exec $(KEFU) serve --with-worker --port $(PORT)
+	exec $(KEFU) serve --with-worker --with-smtpd --port $(PORT)
 
 test: venv
 	@rc=0; \

@@ -1,7 +1,9 @@
 """The `kefu` command.
 
-kefu serve [--host H] [--port P] [--workers N] [--with-worker]   production WSGI server (gunicorn)
+kefu serve [--host H] [--port P] [--workers N] [--with-worker] [--with-smtpd]
+                                                                 production WSGI server (gunicorn)
 kefu worker                                                      background worker (Huey)
+kefu smtpd [--host H] [--port P]                                 receive piped mail for the mailboxes
 kefu seed-demo [--tickets N] [--seed S]                          demo organization and tickets
 kefu token create|list|revoke …                                  API tokens
 kefu <any Django management command>                             migrate, createsuperuser, shell, …
@@ -34,6 +36,9 @@ def serve(argv: list[str]) -> int:
         "--workers", type=int, default=int(os.environ.get("KEFU_WEB_WORKERS", (os.cpu_count() or 1) + 1))
     )
     parser.add_argument("--with-worker", action="store_true", help="also run the background worker")
+    parser.add_argument(
+        "--with-smtpd", action="store_true", help="also run `kefu smtpd` (mail for the mailboxes, 127.0.0.1)"
+    )
     parser.add_argument("--access-log", action="store_true")
     args = parser.parse_args(argv)
 
@@ -41,6 +46,8 @@ def serve(argv: list[str]) -> int:
     procs: list[subprocess.Popen] = []
     if args.with_worker:
         procs.append(subprocess.Popen([sys.executable, "-m", "kefu", "worker"]))  # noqa: S603
+    if args.with_smtpd:
+        procs.append(subprocess.Popen([sys.executable, "-m", "kefu", "smtpd"]))  # noqa: S603
     cmd = [
         sys.executable,
         "-m",

@@ -91,7 +91,10 @@ class EmailMessage(models.Model):
     ticket_message = models.ForeignKey(
         "tickets.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
     )
+    text = models.TextField(blank=True, default="", help_text="the full plain-text body")
     html = models.TextField(blank=True, default="", help_text="sanitized HTML body (nh3), cid: links kept")
+    # sent by a machine: an auto-reply/bounce/bulk mail received, or an acknowledgement/bounce we sent
+    is_auto = models.BooleanField(default=False)
     raw = models.FileField(upload_to=raw_mail_path, max_length=200, blank=True)
     size = models.PositiveIntegerField(default=0)
     source = models.CharField(max_length=20, blank=True, default="")  # imap, smtpd, console …
