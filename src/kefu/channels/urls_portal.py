@@ -1,4 +1,6 @@
 """The customer portal (magic link or tracking number + phone)."""
 
+from kefu.channels.views import portal
+
 app_name = "portal"
-urlpatterns: list = []
+urlpatterns = portal.urlpatterns
