@@ -1,4 +1,6 @@
 """Console pages for channel configuration (mailboxes) and mail records."""
 
+from kefu.channels.views import mailboxes
+
 app_name = "channels"
-urlpatterns: list = []
+urlpatterns: list = [*mailboxes.urlpatterns]

@@ -173,6 +173,20 @@ if REDIS_URL:
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "tasks.sqlite3")})
 
+# --- cache (rate limits): one per machine on disk (shared by the gunicorn workers), Redis across
+# machines, process memory in tests (cleared by the tests that count)
+if TESTING:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+
 # --- email ----------------------------------------------------------------------------------
 # KEFU_EMAIL_URL: smtp://user:pass@host:25 (plain), smtp+starttls://…:587, smtps://…:465 (implicit
 # TLS) → the default mailer (Django 6.1 MAILERS; the EMAIL_* settings are deprecated). Unset: one
@@ -182,6 +196,9 @@ from kefu.notifications.email_url import parse_email_url  # noqa: E402
 MAILERS = {"default": parse_email_url(os.environ.get("KEFU_EMAIL_URL"), mail_dir=DATA_DIR / "mail")}
 DEFAULT_FROM_EMAIL = os.environ.get("KEFU_EMAIL_FROM") or "kefu <kefu@localhost>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# `kefu smtpd`: where it listens for piped mail (loopback by default; put it behind your MTA)
+KEFU_SMTPD_HOST = os.environ.get("KEFU_SMTPD_HOST") or "127.0.0.1"
+KEFU_SMTPD_PORT = env_int("KEFU_SMTPD_PORT", 2525)
 KEFU_BASE_URL = (os.environ.get("KEFU_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")  # links in emails
 
 # --- i18n, time ---------------------------------------------------------------------------
@@ -210,8 +227,17 @@ STORAGES = {
 }
 KEFU_MAX_ATTACHMENT_BYTES = env_int("KEFU_MAX_ATTACHMENT_MB", 25) * 1024 * 1024
 KEFU_MAX_ATTACHMENTS = 10
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # form fields only; files do not count
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger uploads stream to a temporary file
+# public repair requests (web form, mini-program): per-file limits (up to 9 photos and 2 videos, so a
+# form's body may be 9 × photo + 2 × video + 1 MB) and submissions per IP per hour / per phone per day
+KEFU_REPAIR_MAX_IMAGE_MB = env_int("KEFU_REPAIR_MAX_IMAGE_MB", 10)
+KEFU_REPAIR_MAX_VIDEO_MB = env_int("KEFU_REPAIR_MAX_VIDEO_MB", 100)
+KEFU_REPAIR_LIMIT_PER_IP_HOUR = env_int("KEFU_REPAIR_LIMIT_PER_IP_HOUR", 10)
+KEFU_REPAIR_LIMIT_PER_PHONE_DAY = env_int("KEFU_REPAIR_LIMIT_PER_PHONE_DAY", 5)
+# reverse proxies in front of kefu that append the client's address to X-Forwarded-For (0: none, the
+# peer address is the client's); rate limits per IP need the real client address
+KEFU_TRUSTED_PROXY_HOPS = env_int("KEFU_TRUSTED_PROXY_HOPS", 0)
 
 # --- security -----------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -12,6 +12,7 @@ SECTIONS = [
     ("customer_list", _("Customers"), "customer.view", "customer"),
     ("sla:policy_list", _("SLA"), "sla.manage", "sla:"),
     ("notifications:webhook_list", _("Webhooks"), "webhook.manage", "notifications:webhook"),
+    ("channels:mailbox_list", _("Channels"), "mailbox.manage", "channels:"),
 ]
 
 

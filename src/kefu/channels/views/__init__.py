@@ -1,0 +1,1 @@
+"""Console pages of the channels app (mailboxes.py: mailbox configuration, the mail log, emails)."""
