@@ -39,3 +39,11 @@ def poll_mailboxes_task() -> None:
         Mailbox.objects.filter(is_active=True).exclude(imap_host="").values_list("id", flat=True)
     ):
         poll_mailbox_task(mailbox_id)
+
+
+@db_periodic_task(crontab(hour="3", minute="41"))
+def prune_pending_uploads_task() -> None:
+    """Nightly: mini-program uploads that expired without being used in a repair request."""
+    from kefu.channels.services.repair import prune_pending_uploads
+
+    prune_pending_uploads()

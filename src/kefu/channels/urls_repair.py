@@ -1,4 +1,6 @@
 """Public repair-request pages (no login)."""
 
+from kefu.channels.views import repair
+
 app_name = "service"
-urlpatterns: list = []
+urlpatterns = repair.urlpatterns

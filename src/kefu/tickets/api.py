@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import json
+import re
 
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 from pydantic import ValidationError as PydanticValidationError
@@ -149,12 +150,71 @@ def tickets_add_message(request: HttpRequest, ticket_id: int):
 @router.get(
     "/{int:ticket_id}/attachments/{int:attachment_id}", response={**ERRORS}, summary="Download an attachment"
 )
-def tickets_attachment(request: HttpRequest, ticket_id: int, attachment_id: int):
+def tickets_attachment(request: HttpRequest, ticket_id: int, attachment_id: int, thumb: bool = False):
+    """Images and videos open inline, other files download. `?thumb=1` gives an image's JPEG preview
+    (the image itself until the preview is made). Answers `Range: bytes=…` with 206, so players seek."""
     att = selectors.get_attachment(actor=request.user, ticket_id=ticket_id, attachment_id=attachment_id)
+    if thumb and att.thumbnail:
+        name = att.filename.rsplit(".", 1)[0] + "-thumbnail.jpg"
+        return _ranged_file(request, att.thumbnail, "image/jpeg", name, False, f'"{att.sha256}-t"')
     inline = att.content_type.startswith(("image/", "video/"))
-    return FileResponse(
-        att.file.open("rb"), content_type=att.content_type, as_attachment=not inline, filename=att.filename
-    )
+    return _ranged_file(request, att.file, att.content_type, att.filename, not inline, f'"{att.sha256}"')
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _requested_range(request: HttpRequest, size: int, etag: str) -> tuple[int, int] | None | bool:
+    """(first, last) byte of a single satisfiable range; None to send everything (no Range, several
+    ranges, a malformed one, or an If-Range for another version); False when it cannot be satisfied."""
+    header = request.headers.get("Range", "").replace(" ", "")
+    m = _RANGE.match(header)
+    if m is None or not any(m.groups()):
+        return None
+    if_range = request.headers.get("If-Range")
+    if if_range and if_range != etag:
+        return None
+    first, last = m.groups()
+    if not first:  # the last N bytes
+        n = int(last)
+        return (max(0, size - n), size - 1) if n > 0 and size > 0 else False
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or (last and int(last) < start):
+        return False if start >= size else None
+    return start, end
+
+
+def _read_range(f, length: int, block: int = 64 * 1024):
+    while length > 0:
+        chunk = f.read(min(block, length))
+        if not chunk:
+            return
+        length -= len(chunk)
+        yield chunk
+
+
+def _ranged_file(
+    request: HttpRequest, field_file, content_type: str, filename: str, as_attachment: bool, etag: str
+) -> HttpResponse:
+    size = field_file.size
+    wanted = _requested_range(request, size, etag)
+    if wanted is False:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    f = field_file.open("rb")
+    response = FileResponse(f, content_type=content_type, as_attachment=as_attachment, filename=filename)
+    response["Accept-Ranges"] = "bytes"
+    response["ETag"] = etag
+    if isinstance(wanted, tuple):
+        start, end = wanted
+        f.seek(start)
+        response.streaming_content = _read_range(f, end - start + 1)
+        response.status_code = 206
+        response["Content-Length"] = str(end - start + 1)
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return response
 
 
 @router.post("/{int:ticket_id}/transition", response={200: TicketOut, **ERRORS}, summary="Change the status")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Model, TextChoices
 from django.utils.translation import gettext as _
 
@@ -18,6 +20,7 @@ from kefu.tickets import events, workflow
 from kefu.tickets.attachments import IncomingFile
 from kefu.tickets.choices import Status
 from kefu.tickets.models import Attachment, Message, Tag, Ticket
+from kefu.tickets.tasks import THUMBNAIL_TYPES, make_thumbnail_task
 
 MAX_TAGS = 20
 
@@ -150,7 +153,7 @@ def write_message(*, actor: User, ticket: Ticket, kind: str, body: str, files: l
     now = clock.now()
     msg = Message.objects.create(ticket=ticket, kind=kind, body=body, author=actor, created_at=now)
     for f in files:
-        Attachment.objects.create(
+        att = Attachment.objects.create(
             ticket=ticket,
             message=msg,
             file=f.as_django_file(),
@@ -161,6 +164,8 @@ def write_message(*, actor: User, ticket: Ticket, kind: str, body: str, files: l
             content_id=f.content_id,
             created_at=now,
         )
+        if att.content_type in THUMBNAIL_TYPES:
+            transaction.on_commit(partial(make_thumbnail_task, att.pk), robust=True)
     record_event(
         actor=actor,
         verb=events.MESSAGE_ADDED.verb,

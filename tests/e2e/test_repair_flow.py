@@ -1,0 +1,72 @@
+"""The issue's "done when" for repair requests: a customer submits the public form with two photos and
+a video; the agent of the repair team finds the ticket and, on its page, sees the photos and plays
+the video."""
+
+import io
+import re
+import uuid
+from pathlib import Path
+
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import screenshot, signed_in
+
+VIDEO = Path(__file__).resolve().parents[2] / "src/kefu/channels/tests/fixtures/repair.mp4"
+
+
+def photo(color: str) -> dict:
+    buf = io.BytesIO()
+    Image.new("RGB", (640, 480), color).save(buf, "JPEG")
+    return {"name": f"{color}.jpg", "mimeType": "image/jpeg", "buffer": buf.getvalue()}
+
+
+def test_repair_request_with_photos_and_video_reaches_the_agent(page, browser, server):
+    # given a customer on the public repair form (no sign-in)
+    page.goto("/service/repair")
+    phone = f"139{uuid.uuid4().int % 10**8:08d}"
+    page.locator("#id_phone").fill(phone)
+    page.locator("#id_name").fill("孙丽")
+    page.locator("#id_product_model").fill("RO-600")
+    page.locator("#id_purchase_channel").select_option("jd")
+    page.locator("#id_address").fill("上海市浦东新区张江路 100 号")
+    marker = uuid.uuid4().hex[:8]
+    page.locator("#id_description").fill(f"净水器漏水，滤芯接口处一直滴水 {marker}")
+    page.locator("#id_photos").set_input_files([photo("red"), photo("blue")])
+    page.locator("#id_videos").set_input_files(str(VIDEO))
+
+    # when they submit it
+    page.get_by_role("button", name=re.compile("提交")).click()
+
+    # then they get a tracking number
+    number = page.get_by_test_id("tracking-number")
+    expect(number).to_have_text(re.compile(r"^T\d{13,}$"))
+    tracking = number.inner_text()
+    screenshot(page, "repair-done")
+
+    # when agent1 (hotline team, where the demo sends repair requests) searches for it
+    agent = browser.new_context(base_url=server, locale="zh-CN", viewport={"width": 1400, "height": 900})
+    agent_page = agent.new_page()
+    agent_page.set_default_timeout(10_000)
+    signed_in(agent_page, "agent1", next_url=f"/tickets/?view=all&q={tracking}")
+    agent_page.locator("#kf-inbox-list a[data-kf-open]").first.click()
+
+    # then the repair ticket shows the two photos and a video that plays
+    expect(agent_page.get_by_test_id("ticket-number")).to_have_text(tracking)
+    timeline = agent_page.locator("#kf-timeline")
+    expect(timeline.locator("img.kf-attachment-img")).to_have_count(2)
+    video = timeline.locator("video")
+    expect(video).to_have_count(1)
+    duration = video.evaluate(
+        """v => new Promise((resolve, reject) => {
+            v.muted = true;
+            const done = () => resolve(v.duration);
+            if (v.readyState >= 1) { v.play().then(() => done(), reject); return; }
+            v.addEventListener('loadedmetadata', () => v.play().then(() => done(), reject), {once: true});
+            v.addEventListener('error', () => reject(new Error('video error ' + (v.error && v.error.code))), {once: true});
+        })"""
+    )
+    assert duration > 1
+    agent_page.wait_for_function("v => v.currentTime > 0", arg=video.element_handle())
+    screenshot(agent_page, "repair-ticket")
+    agent.close()
