@@ -193,7 +193,7 @@ def _store(*, mailbox: Mailbox, parsed: ParsedMail, message_id: str, raw: bytes,
                 subject=email,
                 ticket_id=ticket.pk,
                 customer_id=ticket.customer_id,
-                data={"from": sender, "subject": parsed.subject[:200]},
+                data={"from": sender, "subject": parsed.subject[:200], "email_id": email.pk},
             )
     elif not sender or sender in _our_addresses():
         email.error = _("No sender address, or sent by one of our own mailboxes.")
@@ -259,7 +259,7 @@ def _to_ticket(email: EmailMessage, parsed: ParsedMail, mailbox: Mailbox, system
             "names": ", ".join(skipped)
         }
     if ticket is not None and ticket.status != Status.CLOSED:
-        body = trim_quoted(parsed.text).strip() or parsed.text.strip()
+        body = trim_quoted(parsed.text, subject=parsed.subject).strip() or parsed.text.strip()
         msg = add_message(
             actor=system, ticket_id=ticket.pk, kind=MessageKind.CUSTOMER, body=body[:50_000], files=files
         )
@@ -278,7 +278,7 @@ def _to_ticket(email: EmailMessage, parsed: ParsedMail, mailbox: Mailbox, system
         text = (
             _("Follow-up to ticket %(number)s") % {"number": ticket.number}
             + "\n\n"
-            + trim_quoted(text).strip()
+            + trim_quoted(text, subject=parsed.subject).strip()
         )
         email.status = MailStatus.FOLLOW_UP
     else:

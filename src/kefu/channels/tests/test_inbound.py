@@ -382,3 +382,15 @@ class TestSendingFailures:
         assert "ConnectionRefused" in reply.error
         event = AuditEvent.objects.get(verb="email.failed", ticket_id=ticket.pk)
         assert agent.notifications.filter(event=event).exists()
+
+
+class TestTicketPage:
+    def test_the_ticket_timeline_links_to_the_received_mail(self, mailbox, agent, client):
+        # given a ticket made from a mail
+        email = receive(mailbox, make_mail()).email
+        # when the team's agent opens the ticket
+        client.force_login(agent)
+        page = client.get(f"/tickets/{email.ticket_id}/").content.decode()
+        # then the arrival of the mail links to the mail itself, which the agent may open
+        assert f'href="/channels/mail/{email.pk}/"' in page
+        assert client.get(f"/channels/mail/{email.pk}/").status_code == 200
