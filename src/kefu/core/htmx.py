@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from kefu.core.errors import DomainError, NotFound, PermissionDenied
+from kefu.core.permissions import has_permission
 
 TOAST_EVENT = "kf-toast"
 LEVELS = ("success", "info", "warning", "danger")
@@ -83,3 +84,33 @@ def htmx_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             )
 
     return wrapper
+
+
+def denied_page(request: HttpRequest, message: Any) -> HttpResponse:
+    """The 403 page of a console page the user's role may not open."""
+    from django.shortcuts import render
+
+    return render(request, "core/denied.html", {"message": message}, status=403)
+
+
+def permission_page(
+    permission: str, message: Any
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """A console page for holders of `permission`: sign-in required (htmx_view), the 403 page with
+    `message` for other roles (also when a service refuses), NotFound → 404."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not has_permission(request.user, permission):
+                return denied_page(request, message)
+            try:
+                return view(request, *args, **kwargs)
+            except PermissionDenied:
+                return denied_page(request, message)
+            except NotFound as exc:
+                raise Http404(exc.message) from exc
+
+        return htmx_view(wrapped)
+
+    return decorator

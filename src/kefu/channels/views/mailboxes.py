@@ -4,8 +4,6 @@ email.view_raw."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kefu.channels import selectors
@@ -26,7 +25,7 @@ from kefu.channels.forms import ChannelSettingsForm, MailboxForm, MailLogFilterF
 from kefu.channels.models import EmailMessage, Mailbox
 from kefu.channels.services import mailboxes as services
 from kefu.core.errors import DomainError, NotFound, PermissionDenied
-from kefu.core.htmx import error_response, htmx_view, is_htmx, toast
+from kefu.core.htmx import error_response, htmx_view, is_htmx, permission_page, toast
 from kefu.core.permissions import has_permission
 from kefu.tickets.models import Attachment
 
@@ -49,26 +48,10 @@ STATUS_BADGES = {
 }
 
 
-def denied(request: HttpRequest) -> HttpResponse:
-    message = _("Only administrators may configure mailboxes and channels.")
-    return render(request, "channels/mailbox_denied.html", {"message": message}, status=403)
-
-
-def admin_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Sign-in required; roles without mailbox.manage get the 403 page; NotFound is a 404."""
-
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not has_permission(request.user, PERMISSION):
-            return denied(request)
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied:
-            return denied(request)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return htmx_view(wrapped)
+# sign-in required; roles without mailbox.manage get the 403 page; NotFound is a 404
+admin_page = permission_page(
+    PERMISSION, gettext_lazy("Only administrators may configure mailboxes and channels.")
+)
 
 
 def _no_store[R: HttpResponseBase](response: R) -> R:

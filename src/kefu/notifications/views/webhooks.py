@@ -3,48 +3,25 @@ created or rotated), the delivery log and "send again". Anyone else gets a 403 p
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any
-
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kefu.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from kefu.core.events import all_types
-from kefu.core.htmx import htmx_view
-from kefu.core.permissions import has_permission
+from kefu.core.htmx import htmx_view, permission_page
 from kefu.notifications import selectors, services
 from kefu.notifications.choices import DeliveryStatus
 from kefu.notifications.forms import WebhookEndpointForm
 from kefu.notifications.models import WebhookEndpoint
 
-
-def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """403 page unless the user may manage webhooks; NotFound → 404."""
-
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not has_permission(request.user, "webhook.manage"):
-            return _denied(request)
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied:
-            return _denied(request)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapped
-
-
-def _denied(request: HttpRequest) -> HttpResponse:
-    message = _("Only administrators may manage webhooks.")
-    return render(request, "notifications/denied.html", {"message": message}, status=403)
+# 403 page unless the user may manage webhooks; NotFound → 404
+admin_only = permission_page("webhook.manage", gettext_lazy("Only administrators may manage webhooks."))
 
 
 def _event_types() -> list[str]:

@@ -3,20 +3,18 @@ escalation ladders. Also the helpers every SLA admin page shares (admin_page, er
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kefu.core.errors import DomainError, NotFound, PermissionDenied
-from kefu.core.htmx import htmx_view
-from kefu.core.permissions import has_permission
+from kefu.core.errors import DomainError, PermissionDenied
+from kefu.core.htmx import permission_page
 from kefu.sla.forms import PolicyForm, add_ladder_error, ladder_formset, ladder_specs
 from kefu.sla.models import SlaPolicy, Target
 from kefu.sla.selectors import get_policy, holiday_data_warnings, list_policies
@@ -26,26 +24,10 @@ from kefu.tickets.selectors.inbox import format_duration
 PERMISSION = "sla.manage"
 
 
-def denied(request: HttpRequest) -> HttpResponse:
-    message = _("Only administrators may configure SLA policies and business calendars.")
-    return render(request, "sla/denied.html", {"message": message}, status=403)
-
-
-def admin_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Sign-in required; other roles than admin get the 403 page; NotFound is a 404."""
-
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not has_permission(request.user, PERMISSION):
-            return denied(request)
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied:
-            return denied(request)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return htmx_view(wrapped)
+# sign-in required; other roles than admin get the 403 page; NotFound is a 404
+admin_page = permission_page(
+    PERMISSION, gettext_lazy("Only administrators may configure SLA policies and business calendars.")
+)
 
 
 def error_status(exc: DomainError) -> int:
