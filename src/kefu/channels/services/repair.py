@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import partial
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -79,13 +78,14 @@ LABELS = {
 }
 
 # what a customer reads about their request, by ticket status
-CUSTOMER_STATUS: dict[str, tuple[str, Any]] = {
-    Status.NEW: ("received", gettext_lazy("Received, waiting for an engineer")),
-    Status.OPEN: ("in_progress", gettext_lazy("Being handled")),
-    Status.ON_HOLD: ("in_progress", gettext_lazy("Being handled")),
-    Status.PENDING: ("waiting_for_you", gettext_lazy("Waiting for your reply")),
-    Status.SOLVED: ("resolved", gettext_lazy("Resolved")),
-    Status.CLOSED: ("closed", gettext_lazy("Closed")),
+# the status codes the mini-program API returns; labels are the portal's customer-facing words
+CUSTOMER_STATUS_CODES: dict[str, str] = {
+    Status.NEW: "received",
+    Status.OPEN: "in_progress",
+    Status.ON_HOLD: "in_progress",
+    Status.PENDING: "waiting_for_you",
+    Status.SOLVED: "resolved",
+    Status.CLOSED: "closed",
 }
 
 # --- fields --------------------------------------------------------------------------------------
@@ -301,8 +301,9 @@ def _delete_files(files: list) -> None:
 
 
 def customer_status(status: str) -> tuple[str, str]:
-    code, label = CUSTOMER_STATUS.get(status, ("in_progress", gettext_lazy("Being handled")))
-    return code, str(label)
+    from kefu.channels.selectors_portal import customer_status_label
+
+    return CUSTOMER_STATUS_CODES.get(status, "in_progress"), customer_status_label(status)
 
 
 def get_repair_status(*, tracking_number: str, phone: str, ip: str | None) -> RepairRequest:
