@@ -63,7 +63,8 @@ def test_repair_request_with_photos_and_video_reaches_the_agent(page, browser, s
             const done = () => resolve(v.duration);
             if (v.readyState >= 1) { v.play().then(() => done(), reject); return; }
             v.addEventListener('loadedmetadata', () => v.play().then(() => done(), reject), {once: true});
-            v.addEventListener('error', () => reject(new Error('video error ' + (v.error && v.error.code))), {once: true});
+            const fail = () => reject(new Error('video error ' + (v.error && v.error.code)));
+            v.addEventListener('error', fail, {once: true});
         })"""
     )
     assert duration > 1
