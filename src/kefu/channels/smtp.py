@@ -42,9 +42,12 @@ def send_raw(mailbox: Mailbox | None, msg: mail.EmailMessage) -> None:
     if mailbox is None or not mailbox.smtp_host:
         msg.send()
         return
+    message = msg.message()
+    # SMTP lines end in CRLF; smtplib passes bytes through as they are
+    data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
     conn = open_smtp(mailbox)
     try:
-        conn.sendmail(msg.from_email, msg.recipients(), msg.message().as_bytes())
+        conn.sendmail(msg.from_email, msg.recipients(), data)
     finally:
         try:
             conn.quit()
