@@ -166,10 +166,13 @@ class PendingUpload(models.Model):
 
 
 class PortalLink(models.Model):
-    """A magic sign-in link for the customer portal: only the token's hash is stored; single use."""
+    """A magic sign-in link for the customer portal; single use. The token is an HMAC of `nonce`
+    under the site's secret key (so the mail task needs only the link's id) and only its hash is
+    stored: the database alone does not give the token away."""
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
     email = models.EmailField()
+    nonce = models.CharField(max_length=64, default="")
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()

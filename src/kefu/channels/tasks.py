@@ -47,3 +47,10 @@ def prune_pending_uploads_task() -> None:
     from kefu.channels.services.repair import prune_pending_uploads
 
     prune_pending_uploads()
+
+
+@db_task()
+def send_portal_link_task(link_id: int) -> None:
+    from kefu.channels.services.portal import send_portal_link_mail
+
+    send_portal_link_mail(link_id=link_id)

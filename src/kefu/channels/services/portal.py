@@ -21,6 +21,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from kefu.accounts.services import get_system_user
@@ -115,12 +116,13 @@ def send_portal_link(*, email: str, ip: str | None) -> None:
         if ident is None:
             return
         customer = _root(ident.customer)
-        raw = secrets.token_urlsafe(32)
+        nonce = secrets.token_urlsafe(32)
         now = clock.now()
         link = PortalLink.objects.create(
             customer=customer,
             email=normalized,
-            token_hash=digest_token(raw),
+            nonce=nonce,
+            token_hash=digest_token(link_token(nonce)),
             created_at=now,
             expires_at=now + LINK_TTL,
         )
@@ -132,7 +134,25 @@ def send_portal_link(*, email: str, ip: str | None) -> None:
                 customer_id=customer.pk,
                 data={"email": normalized, "ip": ip or ""},
             )
-        transaction.on_commit(partial(deliver_portal_link, email=normalized, token=raw), robust=True)
+        # sent by the worker, so a known address answers as fast as an unknown one
+        transaction.on_commit(partial(_enqueue_link_mail, link.pk), robust=True)
+
+
+def link_token(nonce: str) -> str:
+    return salted_hmac("kefu.portal.link", nonce, algorithm="sha256").hexdigest()
+
+
+def _enqueue_link_mail(link_id: int) -> None:
+    from kefu.channels.tasks import send_portal_link_task
+
+    send_portal_link_task(link_id)
+
+
+def send_portal_link_mail(*, link_id: int) -> None:
+    """The worker's half of send_portal_link: mail the link unless it was used or has expired."""
+    link = PortalLink.objects.filter(pk=link_id, used_at__isnull=True, expires_at__gt=clock.now()).first()
+    if link is not None and link.nonce:
+        deliver_portal_link(email=link.email, token=link_token(link.nonce))
 
 
 def portal_link_url(token: str) -> str:
