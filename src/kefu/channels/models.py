@@ -84,6 +84,7 @@ class EmailMessage(models.Model):
     subject = models.CharField(_("subject"), max_length=300, blank=True, default="")
     from_name = models.CharField(max_length=200, blank=True, default="")
     from_address = models.CharField(max_length=254, blank=True, default="")
+    reply_to = models.CharField(max_length=254, blank=True, default="")  # where answers go, if not From
     to_addresses = models.TextField(blank=True, default="")
     ticket = models.ForeignKey(
         "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"

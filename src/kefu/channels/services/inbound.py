@@ -150,6 +150,7 @@ def _new_record(
         subject=parsed.subject[:300],
         from_name=parsed.from_name[:200],
         from_address=parsed.from_address[:254],
+        reply_to=parsed.reply_to[:254],
         to_addresses=", ".join(parsed.to + parsed.cc)[:5000],
         text=parsed.text,
         html=parsed.html,

@@ -94,7 +94,7 @@ def queue_reply_email(*, ticket_id: int, message_id: int) -> EmailMessage | None
     last = _last_inbound(ticket)
     if last is None and ticket.channel != Channel.EMAIL:
         return None
-    to = (last.from_address if last else "") or _customer_email(ticket)
+    to = (last.reply_to or last.from_address if last else "") or _customer_email(ticket)
     if not to:
         return None
     mailbox = last.mailbox if last and last.mailbox else _mailbox_for(ticket)
@@ -141,7 +141,7 @@ def _bilingual(render) -> str:
 
 def queue_acknowledgement(*, original: EmailMessage, ticket: Ticket) -> EmailMessage | None:
     """Tell the sender of a new ticket its number, once; never more than a few per hour per address."""
-    to = original.from_address
+    to = original.reply_to or original.from_address
     recent = EmailMessage.objects.filter(
         direction=Direction.OUTBOUND,
         is_auto=True,
@@ -196,7 +196,7 @@ def queue_size_bounce(*, original: EmailMessage, limit_mb: int) -> EmailMessage:
         subject=f"{subject_prefix}: {original.subject}"[:300],
         from_name=mailbox.name[:200] if mailbox else "",
         from_address=mailbox.address if mailbox else "",
-        to_addresses=original.from_address,
+        to_addresses=original.reply_to or original.from_address,
         text=_bilingual(render),
         is_auto=True,
     )

@@ -4,6 +4,7 @@ bounces, size limits; and the outbound side of replies (headers that thread in t
 from __future__ import annotations
 
 import email as stdlib_email
+import hashlib
 import socket
 from email.message import EmailMessage as Mail
 from email.policy import default as default_policy
@@ -20,6 +21,7 @@ from kefu.channels.services import outbound
 from kefu.channels.services.inbound import receive_email, reject_too_large
 from kefu.core.permissions import Role
 from kefu.customers.models import Identity
+from kefu.tickets.attachments import IncomingFile
 from kefu.tickets import services as tickets
 from kefu.tickets.choices import Channel, MessageKind, Status
 from kefu.tickets.models import Message, Ticket
@@ -208,6 +210,43 @@ class TestThreading:
         assert Ticket.objects.count() == 1
         # and nothing automatic answered it
         assert EmailMessage.objects.filter(direction=Direction.OUTBOUND).count() == 2  # ack + agent reply
+
+    def test_the_agents_attachments_go_out_with_the_reply(
+        self, mailbox, agent, django_capture_on_commit_callbacks
+    ):
+        # given an email ticket
+        ticket = receive(mailbox, make_mail(message_id="att-root@example.cn")).email.ticket
+        mail.outbox.clear()
+        pdf = b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+        manual = IncomingFile("安装说明.pdf", pdf, "application/pdf", hashlib.sha256(pdf).hexdigest())
+        # when the agent replies with a file
+        with django_capture_on_commit_callbacks(execute=True):
+            tickets.add_message(
+                actor=agent,
+                ticket_id=ticket.pk,
+                kind=MessageKind.REPLY,
+                body="说明书见附件。",
+                files=[manual],
+            )
+        # then the mail carries it, under its Chinese name
+        sent = stdlib_email.message_from_bytes(mail.outbox[-1].message().as_bytes(), policy=default_policy)
+        parts = [(p.get_filename(), p.get_content()) for p in sent.iter_attachments()]
+        assert parts == [("安装说明.pdf", pdf)]
+
+    def test_mail_from_a_web_form_is_answered_at_its_reply_to(
+        self, mailbox, agent, django_capture_on_commit_callbacks
+    ):
+        # given a mail relayed by a website's contact form: From the site, Reply-To the customer
+        raw = make_mail(
+            sender="官网表单 <forms@shop.example>", headers={"Reply-To": "陈晨 <chen@example.cn>"}
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket = receive(mailbox, raw).email.ticket
+        # then the customer is the Reply-To address, and the acknowledgement and replies go there
+        assert Identity.objects.get(customer=ticket.customer, kind="email").value == "chen@example.cn"
+        with django_capture_on_commit_callbacks(execute=True):
+            tickets.add_message(actor=agent, ticket_id=ticket.pk, kind=MessageKind.REPLY, body="您好")
+        assert [m.to for m in mail.outbox] == [["chen@example.cn"], ["chen@example.cn"]]
 
     def test_reply_found_by_references_when_in_reply_to_is_unknown(self, mailbox):
         # given a ticket from a mail
