@@ -18,7 +18,7 @@ from kefu.channels.choices import Direction, MailStatus, Security
 from kefu.channels.imap import poll_mailbox
 from kefu.channels.models import EmailMessage, Mailbox
 from kefu.channels.smtpd import start_smtpd
-from kefu.channels.tests.mailcorpus import load
+from kefu.channels.tests.mailcorpus import load, make_large_message
 from kefu.channels.tests.mailservers import free_port
 from kefu.core.permissions import Role
 from kefu.tickets.choices import MessageKind
@@ -159,3 +159,23 @@ def test_mail_in_reply_out_threaded_answer_back_on_the_same_ticket(
     assert auto_row.status == MailStatus.AUTO_REPLY and auto_row.ticket_id == ticket.pk
     assert EmailMessage.objects.filter(direction=Direction.OUTBOUND).count() == sent_before
     assert len(dovecot.fetch_all(customer, "customer-pw")) == 2
+
+
+def test_a_25_mb_attachment_is_refused_over_the_limit_and_kept_under_it(smtpd, mailbox, addresses):
+    support, customer = addresses
+    big = make_large_message(
+        25, to_addr=support, from_addr=customer, message_id=f"{uuid.uuid4().hex}@example.cn"
+    )
+    # given the default 20 MB limit: the sending server is refused (at MAIL FROM, as it announces the
+    # size) with the limit in the answer
+    with pytest.raises(smtplib.SMTPResponseException) as refused:
+        send(smtpd, big, customer, support)
+    assert refused.value.smtp_code == 552 and b"20 MB" in refused.value.smtp_error
+    assert not Ticket.objects.exists()
+    # when the admin raises the mailbox's limit to 40 MB and the customer sends it again
+    Mailbox.objects.filter(pk=mailbox.pk).update(max_message_mb=40)
+    send(smtpd, big, customer, support)
+    # then the ticket has the 25 MB file, byte for byte the size that was sent
+    ticket = Ticket.objects.get()
+    attachment = ticket.attachments.get()
+    assert (attachment.filename, attachment.size) == ("large-25mb.pdf", 25 * 1024 * 1024)
