@@ -154,6 +154,24 @@ class KefuSmtpHandler:
 class KefuSMTP(SMTP):
     """aiosmtpd's SMTP session, answering "message too big" the way kefu's handler does."""
 
+    async def smtp_EHLO(self, hostname: str) -> None:  # noqa: N802 (aiosmtpd verb method)
+        await self._follow_limits()
+        await super().smtp_EHLO(hostname)
+
+    async def smtp_MAIL(self, arg: str) -> None:  # noqa: N802
+        await self._follow_limits()
+        await super().smtp_MAIL(arg)
+
+    async def _follow_limits(self) -> None:
+        """The SIZE announced at EHLO and checked at MAIL FROM follows the mailboxes' limits, so a
+        raised limit takes effect without a restart (RCPT then narrows it to the recipient's)."""
+        try:
+            self.data_size_limit = await _in_thread(largest_limit)()
+        except Exception:
+            log.exception(
+                "smtpd: could not read the mailboxes' size limits; keeping %s", self.data_size_limit
+            )
+
     async def push(self, status: Any) -> None:
         if isinstance(status, str) and status.startswith(AIOSMTPD_TOO_BIG):
             status = too_big(self.data_size_limit or 0)

@@ -77,8 +77,9 @@ def agent_client(client, mailbox):
 
 
 def send(server, raw: bytes, sender: str, to: str) -> None:
-    with smtplib.SMTP(server.hostname, server.port, timeout=10) as c:
-        c.sendmail(sender, [to], raw)
+    crlf = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")  # as an MTA sends it
+    with smtplib.SMTP(server.hostname, server.port, timeout=30) as c:
+        c.sendmail(sender, [to], crlf)
 
 
 def parse(raw: bytes):
