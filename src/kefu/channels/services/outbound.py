@@ -240,7 +240,7 @@ def send_email(*, email_id: int) -> str:
     Returns the resulting status. Safe to call twice: only a queued row is sent."""
     with transaction.atomic():
         email = (
-            EmailMessage.objects.select_for_update()
+            EmailMessage.objects.select_for_update(of=("self",))
             .select_related("mailbox", "ticket", "ticket_message")
             .filter(pk=email_id, status=MailStatus.QUEUED)
             .first()
