@@ -149,17 +149,15 @@ def _idempotency_key(phone: str, key: str | None) -> str | None:
 
 
 def _description(fields: dict[str, str], source: str) -> str:
-    lines = [
-        f"{_('Product model')}: {fields['product_model']}",
-        f"{_('Where bought')}: {PurchaseChannel(fields['purchase_channel']).label}",
-        f"{_('Name')}: {fields['name']}",
-        f"{_('Phone')}: {fields['phone']}",
-        f"{_('Address')}: {fields['address']}",
-        f"{_('Submitted via')}: {RepairSource(source).label}",
-        "",
-        fields["description"],
+    rows = [
+        (_("Product model"), fields["product_model"]),
+        (_("Where bought"), PurchaseChannel(fields["purchase_channel"]).label),
+        (_("Name"), fields["name"]),
+        (_("Phone"), fields["phone"]),
+        (_("Address"), fields["address"]),
+        (_("Submitted via"), RepairSource(source).label),
     ]
-    return "\n".join(lines)
+    return "\n".join([*(f"{label}: {value}" for label, value in rows), "", fields["description"]])
 
 
 def _repeat(ticket_key: str | None) -> RepairRequest | None:

@@ -70,6 +70,7 @@ def test_a_request_creates_a_repair_ticket_with_the_files_as_the_customers_messa
     assert ticket.team == repair_team and ticket.product == product
     assert "kf-200" in ticket.subject
     assert "上海市浦东新区张江路 1 号" in ticket.description and "报警灯一直闪" in ticket.description
+    assert "购买渠道: 京东" in ticket.description and "提交方式: 网页表单" in ticket.description
     assert ticket.customer.identities.get(kind="phone").value == "+8613800138000"
     assert ticket.customer.name == "王女士"
     # and the tracking number is the ticket's number
