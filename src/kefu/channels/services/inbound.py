@@ -11,6 +11,8 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -21,7 +23,7 @@ from kefu.accounts.services import get_system_user
 from kefu.audit.services import record_event
 from kefu.channels import events
 from kefu.channels.choices import Direction, MailStatus
-from kefu.channels.mime import ParsedMail, parse_message
+from kefu.channels.mime import ParsedMail, parse_message, parse_message_id
 from kefu.channels.models import EmailMessage, Mailbox
 from kefu.channels.quotes import trim_quoted
 from kefu.core import clock
@@ -58,6 +60,11 @@ def stored_message_id(value: str) -> str:
 def receive_email(*, mailbox: Mailbox, raw: bytes, source: str) -> ReceiveResult:
     """Store the mail and thread it onto a ticket. Safe to call twice with the same message.
     `source` is "imap", "smtpd" or "test"."""
+    # a repeat (IMAP re-read, also piped through smtpd) is found from the headers alone, before the
+    # whole message — which may be 25 MB — is parsed
+    early = _header_message_id(raw)
+    if early and (existing := EmailMessage.objects.filter(message_id=early).first()) is not None:
+        return ReceiveResult(existing, False)
     parsed = parse_message(raw)
     message_id = stored_message_id(parsed.message_id)
     existing = EmailMessage.objects.filter(message_id=message_id).first()
@@ -87,6 +94,15 @@ def reject_too_large(*, mailbox: Mailbox, headers: bytes, size: int, source: str
     if existing is not None:
         return ReceiveResult(existing, False)
     return _reject(mailbox=mailbox, parsed=parsed, raw_headers=headers, size=size, source=source)
+
+
+def _header_message_id(raw: bytes) -> str:
+    """The stored form of the Message-ID header, "" when there is none (or it cannot be read)."""
+    try:
+        value = BytesHeaderParser(policy=compat32).parsebytes(_headers_of(raw))["Message-ID"]
+        return stored_message_id(parse_message_id(str(value))) if value else ""
+    except Exception:  # noqa: BLE001 (malformed headers: the full parse decides)
+        return ""
 
 
 def _headers_of(raw: bytes) -> bytes:

@@ -16,13 +16,20 @@ from django.test import override_settings
 from kefu.accounts.tests.factories import TeamFactory, UserFactory
 from kefu.audit.models import AuditEvent
 from kefu.channels.choices import Direction, MailStatus, Security
+from kefu.channels.mime import parse_message
 from kefu.channels.models import EmailMessage, Mailbox
 from kefu.channels.services import outbound
-from kefu.channels.services.inbound import receive_email, reject_too_large
+from kefu.channels.services.inbound import (
+    _header_message_id,
+    receive_email,
+    reject_too_large,
+    stored_message_id,
+)
+from kefu.channels.tests.mailcorpus import NAMES, load
 from kefu.core.permissions import Role
 from kefu.customers.models import Identity
-from kefu.tickets.attachments import IncomingFile
 from kefu.tickets import services as tickets
+from kefu.tickets.attachments import IncomingFile
 from kefu.tickets.choices import Channel, MessageKind, Status
 from kefu.tickets.models import Message, Ticket
 
@@ -433,3 +440,14 @@ class TestTicketPage:
         # then the arrival of the mail links to the mail itself, which the agent may open
         assert f'href="/channels/mail/{email.pk}/"' in page
         assert client.get(f"/channels/mail/{email.pk}/").status_code == 200
+
+
+class TestHeaderOnlyDuplicateCheck:
+    @pytest.mark.parametrize("name", NAMES)
+    def test_the_header_message_id_is_the_one_the_full_parse_stores(self, name):
+        # given every mail of the corpus
+        raw = load(name)
+        # then the quick header read agrees with the full parse whenever the mail has a Message-ID
+        early = _header_message_id(raw)
+        assert early in ("", stored_message_id(parse_message(raw).message_id))
+        assert (early == "") == (name == "no_message_id.eml")
