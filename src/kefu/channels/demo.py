@@ -23,6 +23,7 @@ def _mail(
     message_id: str,
     at: datetime,
     charset: str = "utf-8",
+    html: str = "",
     **extra: str,
 ) -> bytes:
     m = Mail()
@@ -34,6 +35,8 @@ def _mail(
     for key, value in extra.items():
         m[key.replace("_", "-")] = value
     m.set_content(body, charset=charset)
+    if html:
+        m.add_alternative(html, subtype="html", charset=charset)
     return m.as_bytes()
 
 
@@ -56,6 +59,11 @@ def ensure_demo_channels(now: datetime) -> str:
             message_id="demo-mail-1@example.cn",
             at=now,
             charset="gbk",
+            html=(
+                "<html><body><p>你好：</p><p>我上周在<b>京东</b>买的净水器（型号 RO-600），今天换了滤芯以后"
+                "接口一直滴水，请问是安装的问题还是滤芯有问题？</p><p>王芳</p>"
+                '<img src="http://tracker.example.com/open.gif" width="1" height="1"></body></html>'
+            ),
             X_Mailer="Microsoft Outlook 16.0",
         ),
         _mail(
