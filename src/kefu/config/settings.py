@@ -64,9 +64,11 @@ INSTALLED_APPS = [
     "kefu.audit",
     "kefu.accounts",
     "kefu.customers",
+    "kefu.knowledge",
     "kefu.tickets",
     "kefu.sla",
     "kefu.channels",
+    "kefu.bot",
     "kefu.notifications",
 ]
 
