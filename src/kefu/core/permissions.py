@@ -43,6 +43,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "sla.view": frozenset({Role.SUPERVISOR, Role.ADMIN, Role.EXECUTIVE, Role.QA}),
     "webhook.manage": frozenset({Role.ADMIN}),
     "mailbox.manage": frozenset({Role.ADMIN}),  # channel configuration: mailboxes
+    "kb.view": ALL,  # internal and public articles, standard replies, search
+    "kb.edit": frozenset({Role.KNOWLEDGE_EDITOR, Role.ADMIN}),  # articles, variants, dictionary, synonyms
+    # standard replies: editors and admins for everyone; supervisors for their own teams
+    "reply.manage": frozenset({Role.KNOWLEDGE_EDITOR, Role.ADMIN, Role.SUPERVISOR}),
+    "bot.tune": frozenset({Role.KNOWLEDGE_EDITOR, Role.ADMIN}),  # the tuning list, bot settings
     "email.view_raw": frozenset({Role.SUPERVISOR, Role.ADMIN, Role.QA}),  # download a mail's raw source
 }
 
