@@ -130,15 +130,19 @@ def on_too_many_files(request, exc):
 
 
 def _mount() -> None:
+    from kefu.bot.api import router as bot_router
     from kefu.channels.api_public import router as service_router
     from kefu.customers.api import router as customers_router
+    from kefu.knowledge.api import router as knowledge_router
     from kefu.sla.api import router as sla_router
     from kefu.tickets.api import router as tickets_router
 
     api.add_router("/tickets", tickets_router, tags=["tickets"])
     api.add_router("/tickets", sla_router, tags=["sla"])  # /tickets/{id}/sla: no path of tickets' own
     api.add_router("/customers", customers_router, tags=["customers"])
+    api.add_router("/kb", knowledge_router, tags=["knowledge"])
     api.add_router("/service", service_router, tags=["service (public)"])
+    api.add_router("/bot", bot_router, tags=["bot"])
 
 
 _mount()

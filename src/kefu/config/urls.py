@@ -17,5 +17,8 @@ urlpatterns = [
     path("channels/", include("kefu.channels.urls")),
     path("service/", include("kefu.channels.urls_repair")),
     path("portal/", include("kefu.channels.urls_portal")),
+    path("help/", include("kefu.knowledge.help.urls")),
+    path("kb/", include("kefu.knowledge.urls")),
+    path("bot/", include("kefu.bot.urls")),
     path("", include("kefu.tickets.urls")),
 ]

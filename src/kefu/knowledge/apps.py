@@ -16,7 +16,7 @@ class KnowledgeConfig(AppConfig):
 
     def ready(self) -> None:
         from kefu.core.signals import demo_seeded
-        from kefu.knowledge import handlers, tasks  # noqa: F401
+        from kefu.knowledge import events, handlers, tasks  # noqa: F401
 
         handlers.register()
         demo_seeded.connect(on_demo_seeded, dispatch_uid="knowledge-demo")

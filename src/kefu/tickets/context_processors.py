@@ -10,6 +10,8 @@ SECTIONS = [
     ("inbox", _("Tickets"), None, "inbox"),
     ("call_new", _("Log a call"), "ticket.create", "call"),
     ("customer_list", _("Customers"), "customer.view", "customer"),
+    ("knowledge:article_list", _("Knowledge"), "kb.view", "knowledge:"),
+    ("bot:tuning", _("Bot tuning"), "bot.tune", "bot:"),
     ("sla:policy_list", _("SLA"), "sla.manage", "sla:"),
     ("notifications:webhook_list", _("Webhooks"), "webhook.manage", "notifications:webhook"),
     ("channels:mailbox_list", _("Channels"), "mailbox.manage", "channels:"),

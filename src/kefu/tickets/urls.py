@@ -1,4 +1,4 @@
-from kefu.tickets.views import calls, customers, home, inbox, ticket
+from kefu.tickets.views import assist, calls, customers, home, inbox, search, ticket
 
 urlpatterns = [
     *home.urlpatterns,
@@ -6,4 +6,6 @@ urlpatterns = [
     *ticket.urlpatterns,
     *calls.urlpatterns,
     *customers.urlpatterns,
+    *assist.urlpatterns,
+    *search.urlpatterns,
 ]
