@@ -43,6 +43,7 @@ from kefu.core import clock
 from kefu.core.db import analyze
 from kefu.core.signals import demo_seeded
 from kefu.customers.models import Customer, Identity, Product, Shop
+from kefu.knowledge import search
 from kefu.tickets import demo_data as D
 from kefu.tickets.demo_data import Org, ensure_org, load_org
 from kefu.tickets.models import Message, Ticket, Transfer
@@ -626,6 +627,8 @@ class Command(BaseCommand):
         for _receiver, result in demo_seeded.send(sender=self.__class__, now=clock.now()):
             if result:
                 self.stdout.write(str(result))
+        if n:  # bulk-made tickets bypass the after-commit indexing: index them in one pass
+            self.stdout.write(f"Search index: {search.reindex('ticket')} tickets")
         if n and not connection.in_atomic_block:
             analyze()  # fresh planner statistics, or large inboxes get slow plans
         self.report(added, time.monotonic() - started)
