@@ -91,7 +91,7 @@ def test_creating_an_article_renders_the_body_and_stores_version_one(editor):
     event = AuditEvent.objects.filter(verb="article.created").get()
     assert event.data["article_id"] == article.pk
     assert event.actor == editor
-    assert event.text == "Article 制氧机噪音大怎么办 created"
+    assert event.text == "文章 制氧机噪音大怎么办 已创建"  # rendered in the reader's language (zh-hans)
 
 
 @pytest.mark.parametrize(
@@ -194,7 +194,7 @@ def test_the_diff_shows_title_variants_and_body_line_by_line(editor):
     lines = selectors.article_diff(article, 1, 2)
     # then each changed part has a section with removed and added lines, and unchanged context
     sections = [line.text for line in lines if line.kind == "section"]
-    assert sections == ["Title", "Question variants", "Body"]
+    assert sections == ["标题", "相似问法", "正文"]
     assert ("remove", "制氧机噪音大怎么办") in [(line.kind, line.text) for line in lines]
     assert ("add", "新标题") in [(line.kind, line.text) for line in lines]
     body = lines[[line.text for line in lines].index("Body") :]
