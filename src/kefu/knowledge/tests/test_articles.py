@@ -197,9 +197,9 @@ def test_the_diff_shows_title_variants_and_body_line_by_line(editor):
     assert sections == ["标题", "相似问法", "正文"]
     assert ("remove", "制氧机噪音大怎么办") in [(line.kind, line.text) for line in lines]
     assert ("add", "新标题") in [(line.kind, line.text) for line in lines]
-    body = lines[[line.text for line in lines].index("Body") :]
+    body = lines[[line.text for line in lines].index("正文") :]
     assert [(line.kind, line.text) for line in body if line.kind != "hunk"] == [
-        ("section", "Body"),
+        ("section", "正文"),
         ("same", "第一行"),
         ("remove", "第二行"),
         ("add", "第二行改了"),
