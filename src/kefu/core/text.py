@@ -57,19 +57,25 @@ def strip_control(value: str) -> str:
 BIGRAM_PREFIX = "zz"
 MAX_TERM_LEN = 64
 STOP_WORDS = frozenset(
-    "的 了 吗 呢 吧 啊 呀 哦 嗯 哈 么 之 是 我 你 您 他 她 它 我们 你们 他们 咱们 在 和 与 及 或 也 都 就 还 又 "
-    "被 把 给 让 这 那 这个 那个 一个 有 请 请问 a an and are be but by for if in is it of on or that the "
-    "this to was were with".split()
-)
+    [
+        "的", "了", "吗", "呢", "吧", "啊", "呀", "哦", "嗯", "哈", "么", "之", "是", "我", "你", "您",
+        "他", "她", "它", "我们", "你们", "他们", "咱们", "在", "和", "与", "及", "或", "也", "都",
+        "就", "还",
+        "又", "被", "把", "给", "让", "这", "那", "这个", "那个", "一个", "有", "请", "请问",
+        "a", "an", "and", "are", "be", "but", "by", "for", "if", "in", "is", "it", "of", "on",
+        "or", "that", "the", "this", "to", "was", "were", "with",
+    ]
+)  # fmt: skip
 # particles end a run of Chinese characters for bigrams: "好的吗" gives no 好的/的吗 noise
 _PARTICLES = "的了吗呢吧啊呀哦嗯哈"
 _PREFIX_ONLY = 1.0  # Lexicon._pfx value of a string that only starts words
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# CJK ideographs: extension A, the unified block, the assigned compatibility ideographs
+_CJK_RANGES = [(0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFA6D), (0xFA70, 0xFAD9)]
+_CJK = "".join(f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi in _CJK_RANGES)
 # a block jieba cuts (its own re_han_default, widened to all CJK ideographs); the rest splits on
 # anything that is not a letter or a digit
 _BLOCK_RE = re.compile(rf"([{_CJK}a-z0-9+#&._%\-]+)")
 _OTHER_WORD_RE = re.compile(r"[^\W_]+")
-_CJK_RUN_RE = re.compile(rf"[{_CJK}]+")
 
 
 def _ranges_without(ranges: list[tuple[int, int]], holes: str) -> str:
@@ -85,9 +91,7 @@ def _ranges_without(ranges: list[tuple[int, int]], holes: str) -> str:
 
 
 # a piece of a Chinese run between particles (the unit of bigrams)
-_CJK_PIECE_RE = re.compile(
-    "[" + _ranges_without([(0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF)], _PARTICLES) + "]+"
-)
+_CJK_PIECE_RE = re.compile("[" + _ranges_without(_CJK_RANGES, _PARTICLES) + "]+")
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _NON_ALNUM_RE = re.compile(r"[\W_]+")
 
@@ -292,7 +296,9 @@ class Lexicon:
                     term = _NON_ALNUM_RE.sub("", word)
                     if not query and term:
                         extend(
-                            p for p in _NON_ALNUM_RE.split(word) if p and p not in stop and len(p) <= MAX_TERM_LEN
+                            p
+                            for p in _NON_ALNUM_RE.split(word)
+                            if p and p not in stop and len(p) <= MAX_TERM_LEN
                         )
                 # a lone Chinese character is no term of its own (不, 很, 好 match half the texts):
                 # the bigram terms hold it, and a one-character query looks for them

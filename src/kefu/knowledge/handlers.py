@@ -1,9 +1,9 @@
 """Reactions to events: keep the search index in step with articles and standard replies.
 
-Subscribed by verb (after commit: a rolled-back save never reaches the index). The verbs are the
-knowledge app's own events (kefu.knowledge.events); each event's data carries the article_id or
-reply_id. Indexing one document takes a few milliseconds, so it runs right after the commit; a
-failure is logged and never undoes the save (`kefu reindex_search` repairs the index)."""
+Subscribed after commit (a rolled-back save never reaches the index) to the knowledge app's own
+events (kefu.knowledge.events); each event's data carries the article_id or reply_id. Indexing one
+document takes a few milliseconds, so it runs right after the commit; a failure is logged and never
+undoes the save (`kefu reindex_search` repairs the index)."""
 
 from __future__ import annotations
 
@@ -11,19 +11,9 @@ import logging
 from collections.abc import Callable
 
 from kefu.core import events
+from kefu.knowledge import events as kb_events
 
 logger = logging.getLogger(__name__)
-
-ARTICLE_VERBS = (
-    "article.created",
-    "article.updated",
-    "article.published",
-    "article.archived",
-    "article.variant_added",
-)
-REPLY_VERBS = ("reply.created", "reply.updated")
-REPLY_DELETED = "reply.deleted"
-DICTIONARY_VERBS = ("kb.word_added", "kb.word_removed", "kb.synonyms_saved", "kb.synonyms_deleted")
 
 
 def _run(what: str, fn: Callable[[], None]) -> None:
@@ -69,10 +59,10 @@ def on_dictionary_changed(event: events.Event) -> None:
 
 
 def register() -> None:
-    for verb in ARTICLE_VERBS:
+    for verb in kb_events.ARTICLE_VERBS:
         events.subscribe(verb, on_article_changed)
-    for verb in REPLY_VERBS:
+    for verb in (kb_events.REPLY_CREATED.verb, kb_events.REPLY_UPDATED.verb):
         events.subscribe(verb, on_reply_changed)
-    events.subscribe(REPLY_DELETED, on_reply_deleted)
-    for verb in DICTIONARY_VERBS:
+    events.subscribe(kb_events.REPLY_DELETED.verb, on_reply_deleted)
+    for verb in kb_events.DICTIONARY_VERBS:
         events.subscribe(verb, on_dictionary_changed)

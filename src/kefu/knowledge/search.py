@@ -24,11 +24,12 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, QuerySet, Sum
 from django.db.models.functions import Length
 
@@ -49,7 +50,8 @@ logger = logging.getLogger(__name__)
 DICTIONARY_CHECK_SECONDS = 5.0  # how stale the user dictionary may be in a process
 TITLE_WEIGHT = 3  # title terms count this many times; question variants VARIANT_WEIGHT times
 VARIANT_WEIGHT = 2
-MAX_TEXT = {DocKind.TICKET: 20_000}  # characters of a document indexed (and kept for snippets)
+# characters of a document indexed (and kept for snippets)
+MAX_TEXT: dict[str, int] = {DocKind.TICKET: 20_000}
 MAX_TEXT_DEFAULT = 100_000
 MAX_QUERY_CHARS = 500
 MAX_QUERY_TERMS = 48
@@ -290,30 +292,55 @@ def remove(kind: str, object_id: int) -> None:
     SearchEntry.objects.filter(kind=kind, object_id=object_id).delete()
 
 
-def reindex(kind: str | None = None, *, batch: int = BATCH, progress: Callable[[str, int], None] | None = None) -> int:
+def _write_batch(entries: list[SearchEntry]) -> None:
+    with transaction.atomic():
+        write_entries(entries)
+
+
+def _close_connection() -> None:
+    connection.close()  # run on the writer thread: its own connection
+
+
+def reindex(
+    kind: str | None = None, *, batch: int = BATCH, progress: Callable[[str, int], None] | None = None
+) -> int:
     """Rebuild the entries of one kind (or every kind) in batches, one transaction each, and drop
-    entries whose object is gone. Returns the number of documents indexed."""
+    entries whose object is gone. Returns the number of documents indexed.
+
+    Outside a transaction the writes run on a second thread (and database connection) while this one
+    reads and cuts the next batch: the database works while Python cuts."""
     kinds = [kind] if kind else list(_sources)
-    total = 0
     for k in kinds:
-        fetch = _sources.get(k)
-        if fetch is None:
+        if k not in _sources:
             raise ValueError(f"no documents of kind {k!r}")
-        started = clock.now()
-        after = 0
-        while True:
-            docs = fetch(after, batch)
-            if not docs:
-                break
-            lex, now = lexicon(), clock.now()
-            entries = [build_entry(k, doc, lex, now) for doc in docs]
-            with transaction.atomic():
-                write_entries(entries)
-            after = docs[-1].object_id
-            total += len(docs)
-            if progress:
-                progress(k, total)
-        SearchEntry.objects.filter(kind=k, updated_at__lt=started).delete()
+    total = 0
+    pool = None if connection.in_atomic_block else ThreadPoolExecutor(1, thread_name_prefix="reindex")
+    try:
+        for k in kinds:
+            fetch = _sources[k]
+            started = clock.now()
+            after = 0
+            pending: Future[None] | None = None
+            while docs := fetch(after, batch):
+                lex, now = lexicon(), clock.now()
+                entries = [build_entry(k, doc, lex, now) for doc in docs]
+                if pending is not None:
+                    pending.result()
+                if pool is None:
+                    _write_batch(entries)
+                else:
+                    pending = pool.submit(_write_batch, entries)
+                after = docs[-1].object_id
+                total += len(docs)
+                if progress:
+                    progress(k, total)
+            if pending is not None:
+                pending.result()
+            SearchEntry.objects.filter(kind=k, updated_at__lt=started).delete()
+    finally:
+        if pool is not None:
+            pool.submit(_close_connection).result()
+            pool.shutdown()
     return total
 
 
@@ -367,10 +394,8 @@ def search(
     terms = _query_terms(query, lex)
     kinds = [k for k in dict.fromkeys(kinds) if k in DocKind.values]
     limit = max(1, min(int(limit), 100))
-    if audience is not None and audience != Audience.INTERNAL:
-        audience = Audience.PUBLIC
-    else:
-        audience = None  # agents see internal and public articles
+    # agents see internal and public articles; anything else sees only public ones
+    audience = Audience.PUBLIC if audience is not None and audience != Audience.INTERNAL else None
     if not terms or not kinds:
         return []
     found: list[tuple[int, float]] = []
@@ -390,7 +415,7 @@ def search(
             )
     found.sort(key=lambda r: (-r[1], -r[0]))
     found = found[:limit]
-    rows = SearchEntry.objects.in_bulk([pk for pk, _ in found])
+    rows = SearchEntry.objects.only("kind", "object_id", "title", "text").in_bulk([pk for pk, _ in found])
     marks = _mark_pattern(lex.highlight_words(query))
     return [
         Hit(

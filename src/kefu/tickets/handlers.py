@@ -88,6 +88,10 @@ def register() -> None:
     from kefu.knowledge.search import register_source
 
     events.subscribe_in_transaction(CUSTOMER_MERGED.verb, on_customer_merged)
-    for event_type in (ticket_events.TICKET_CREATED, ticket_events.TICKET_UPDATED, ticket_events.MESSAGE_ADDED):
+    for event_type in (
+        ticket_events.TICKET_CREATED,
+        ticket_events.TICKET_UPDATED,
+        ticket_events.MESSAGE_ADDED,
+    ):
         events.subscribe(event_type.verb, on_ticket_text_changed)
     register_source("ticket", lambda after, limit: ticket_documents(after, limit))

@@ -126,7 +126,9 @@ def test_the_public_sees_only_public_articles_and_agents_see_both():
     ReplyFactory(title="退款话术", body="您好，退款已提交")
     search.reindex("reply")
     # the help center and the bot see only public articles (no replies)
-    assert [(h.kind, h.object_id) for h in search.search("退款", audience="public")] == [("article", public.pk)]
+    assert [(h.kind, h.object_id) for h in search.search("退款", audience="public")] == [
+        ("article", public.pk)
+    ]
     # an agent sees both audiences
     assert set(ids(search.search("退款"))) == {internal.pk, public.pk}
 
@@ -169,14 +171,16 @@ def test_tickets_are_scoped_by_a_visible_ids_subquery():
     # then only their team's ticket is found
     assert ids(hits, "ticket") == [mine.pk]
     # a queryset of tickets or a list of ids work too; nothing visible finds nothing
-    assert ids(search.search("退款", kinds=("ticket",), ticket_ids=Ticket.objects.visible_to(agent)), "ticket") == [
-        mine.pk
-    ]
+    assert ids(
+        search.search("退款", kinds=("ticket",), ticket_ids=Ticket.objects.visible_to(agent)), "ticket"
+    ) == [mine.pk]
     assert ids(search.search("退款", kinds=["ticket"], ticket_ids=[theirs.pk]), "ticket") == [theirs.pk]
     assert search.search("退款", kinds=("ticket",), ticket_ids=Ticket.objects.none()) == []
     # articles and tickets together, each with its own filter
     a = article("退款流程", "原路退回")
-    assert {(h.kind, h.object_id) for h in search.search("退款", kinds=("article", "ticket"), ticket_ids=visible)} == {
+    assert {
+        (h.kind, h.object_id) for h in search.search("退款", kinds=("article", "ticket"), ticket_ids=visible)
+    } == {
         ("article", a.pk),
         ("ticket", mine.pk),
     }
@@ -191,7 +195,9 @@ def test_an_article_saved_through_the_service_is_searchable_after_commit(django_
     editor = UserFactory(role="knowledge_editor")
     # when an editor saves a published article
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        a = save_article(actor=editor, **article_fields(title="滤网更换", body="三个月换一次", status="published"))
+        a = save_article(
+            actor=editor, **article_fields(title="滤网更换", body="三个月换一次", status="published")
+        )
         # then before the commit nothing is indexed
         assert search.search("滤网") == []
     # and after it the article is found
@@ -239,6 +245,28 @@ def test_tickets_are_indexed_after_commit_with_public_messages_only(django_captu
     assert ids(search.search("检修", kinds=("ticket",)), "ticket") == [ticket.pk]
 
 
+def test_a_word_an_editor_adds_recuts_the_knowledge_base_after_commit(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from kefu.knowledge.services import add_dictionary_word
+
+    # given an article indexed while jieba cut 静音王 apart, and a process that has just read the
+    # dictionary (and would not look again for an hour)
+    a = article("保养", "静音王每月清洗滤网")
+    monkeypatch.setattr(search, "DICTIONARY_CHECK_SECONDS", 3600.0)
+    search.lexicon()
+    entry = SearchEntry.objects.get(kind="article", object_id=a.pk)
+    assert "静音王" not in entry.tokens.split()
+    # when an editor adds the word
+    editor = UserFactory(role="knowledge_editor")
+    with django_capture_on_commit_callbacks(execute=True):
+        add_dictionary_word(actor=editor, word="静音王")
+    # then queries and the article's entry use it at once
+    assert "静音王" in search.tokenize("静音王", query=True)
+    entry.refresh_from_db()
+    assert "静音王" in entry.tokens.split()
+
+
 def test_reindex_rebuilds_and_drops_entries_of_deleted_objects():
     a = article("发票开具", "电子发票")
     gone = article("旧活动规则", "满减活动")
@@ -249,6 +277,19 @@ def test_reindex_rebuilds_and_drops_entries_of_deleted_objects():
     # then the article is found again and the deleted one's entry is gone
     assert ids(search.search("发票")) == [a.pk]
     assert set(SearchEntry.objects.filter(kind="article").values_list("object_id", flat=True)) == {a.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reindex_outside_a_transaction_writes_on_a_second_connection():
+    # given committed articles (no test transaction around them)
+    a = ArticleFactory(title="延保服务说明", body="延保两年")
+    b = ArticleFactory(title="配件购买", body="滤芯和电源线")
+    # when the index is rebuilt as `kefu reindex_search` does, in small batches
+    count = search.reindex("article", batch=1)
+    # then every article is indexed and found
+    assert count == 2
+    assert ids(search.search("延保")) == [a.pk]
+    assert ids(search.search("滤芯")) == [b.pk]
 
 
 # --- hostile input and snippets ---------------------------------------------------------------------------

@@ -33,7 +33,7 @@ class Command(BaseCommand):
             total = reindex(options["kind"], batch=max(1, options["batch"]), progress=progress)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        db.analyze()
+        db.tidy_search_index()
         elapsed = time.perf_counter() - t0
         rate = total / elapsed if elapsed else 0.0
         self.stdout.write(f"indexed {total:,} documents in {elapsed:,.1f} s ({rate:,.0f}/s)")
