@@ -21,7 +21,8 @@ article's text still reaches the article whose variant it resembles.
     score      = Σ WEIGHTS[s] · s                                        (the ranking)
     confidence = 1 / (1 + exp(-(A·score + B·margin + C·coverage + D)))    (CALIBRATION)
 
-`margin` is the lead over the best other candidate (at most MAX_MARGIN), `coverage` the article's.
+`margin` is the lead over the best other candidate (at most MAX_MARGIN, and at most the article's
+score without the relative lexical part), `coverage` the article's.
 A, B, C ≥ 0 and D were fitted by logistic regression (`bench/kb_retrieval.py --fit`, BENCHMARKS.md) to
 "the first article is right" on a simulated 500-article help center built from a public Chinese FAQ
 corpus, where half of the questions asked have no article; there, answers given with confidence
@@ -71,11 +72,11 @@ WEIGHTS: dict[str, float] = {"lexical": 1.0, "coverage": 1.0, "title": 1.0, "var
 # articles the question is matched against, clamped to the simulated sizes the constants were fitted on
 CALIBRATION_SIZES = (20, 100, 500, 2000, 10000)
 CALIBRATION: dict[str, float] = {
-    "score": 3.55,
-    "margin": 0.0,
-    "coverage": 0.0,
-    "log_articles": 0.0,
-    "bias": -6.999,
+    "score": 1.167,
+    "margin": 1.966,
+    "coverage": 1.477,
+    "log_articles": -0.426,
+    "bias": -2.053,
 }
 
 _DROP = re.compile(r"[\W_]+", re.UNICODE)
@@ -371,17 +372,26 @@ def order(
         c.score = c.combine(w)
     out = []
     for i, c in enumerate(scored[:limit]):
-        # none other: as far ahead as MAX_MARGIN
         other = scored[1].score if i == 0 and len(scored) > 1 else scored[0].score if i else None
-        nxt = c.score - MAX_MARGIN if other is None else max(other, c.score - MAX_MARGIN)
+        m = lead(c, other, w)
         out.append(
             Ranked(
                 c.article_id,
                 round(c.score, 4),
-                round(confidence(c.score, c.score - nxt, c.coverage, articles, calibration), 4),
+                round(confidence(c.score, m, c.coverage, articles, calibration), 4),
             )
         )
     return out
+
+
+def lead(c: Candidate, other: float | None, weights: dict[str, float] | None = None) -> float:
+    """How far the candidate is ahead of the best other one (behind it: negative), at most MAX_MARGIN
+    and at most its absolute evidence (its score without the relative lexical part): a lone weak
+    match — the only article sharing a word with an off-topic question — is not far ahead."""
+    w = weights or WEIGHTS
+    absolute = c.score - w["lexical"] * c.lexical
+    ahead = MAX_MARGIN if other is None else c.score - other
+    return min(MAX_MARGIN, absolute, ahead)
 
 
 def rank_articles(question: str, *, audience: str = Audience.PUBLIC, limit: int = 5) -> list[Ranked]:
