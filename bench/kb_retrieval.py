@@ -23,9 +23,16 @@ Protocol (a dedicated SQLite database in a fresh temporary KEFU_DATA_DIR, migrat
     deleted, the articles reindexed, and search() and rank_articles() run again ("no variants").
 Metrics: top-1 and top-5 accuracy, MRR over the top 5, ms per question (mean and p95, one thread).
 
---fit also fits the ranker's weights (grid) and the confidence calibration (logistic regression) on
-the first half of each protocol's questions plus as many "unknown" questions (the same questions with
-their right articles removed from the candidates) and reports the calibration on the other half.
+--fit also (1) reports the best ranking weights of a small grid beside the product's
+(kefu.knowledge.retrieval.WEIGHTS), from every candidate's signals on the full corpus, and (2) fits
+the confidence calibration (retrieval.CALIBRATION): real smaller help centers (CALIBRATION_RUNS:
+1 × 10,000, 1 × 2,000, 4 × 500, 12 × 100 and 30 × 20 random articles with their variants, each loaded
+alone and indexed) where half of the questions asked have their right article and half do not;
+logistic regression on half of them, reliability reported on the other half. --calibration-only does
+(2) alone; --dump keeps the signals, --fit-from refits from them without a database.
+
+    .venv/bin/python bench/kb_retrieval.py --data /tmp/insuranceqa-zh.json --fit --dump /tmp/kb.json
+    .venv/bin/python bench/kb_retrieval.py --data /tmp/insuranceqa-zh.json --calibration-only
 """
 
 from __future__ import annotations
