@@ -240,6 +240,11 @@ KEFU_REPAIR_LIMIT_PER_PHONE_DAY = env_int("KEFU_REPAIR_LIMIT_PER_PHONE_DAY", 5)
 # reverse proxies in front of kefu that append the client's address to X-Forwarded-For (0: none, the
 # peer address is the client's); rate limits per IP need the real client address
 KEFU_TRUSTED_PROXY_HOPS = env_int("KEFU_TRUSTED_PROXY_HOPS", 0)
+# public help center and answer bot
+KEFU_BOT_LIMIT_PER_IP_MINUTE = env_int("KEFU_BOT_LIMIT_PER_IP_MINUTE", 30)
+KEFU_HELP_SEARCH_LIMIT = env_int("KEFU_HELP_SEARCH_LIMIT", 60)
+KEFU_HELP_VOTE_LIMIT = env_int("KEFU_HELP_VOTE_LIMIT", 30)
+KEFU_HELP_VOTE_WINDOW = env_int("KEFU_HELP_VOTE_WINDOW", 600)
 
 # --- security -----------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

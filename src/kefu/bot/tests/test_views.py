@@ -70,6 +70,9 @@ def test_write_a_new_article_opens_the_editor_with_the_questions(handbook, edito
     assert url.path == reverse("knowledge:article_new")
     assert parse_qs(url.query) == {"title": [POINTS[0]], "variants": [POINTS[1]]}
     assert set(BotTurn.objects.values_list("resolution", flat=True)) == {"article_written"}
+    # and the editor it opens is filled in with them
+    page = client_for(editor).get(r["Location"]).content.decode()
+    assert f'value="{POINTS[0]}"' in page and POINTS[1] in page
 
 
 def test_dismiss(handbook, editor):

@@ -120,7 +120,12 @@ def _edit_page(
 
 def _article_form_page(request: HttpRequest, article: Article | None) -> HttpResponse:
     if request.method != "POST":
-        initial = ArticleForm.initial_for(article) if article else None
+        # a new article may come prefilled from the bot-tuning list ("write an article")
+        initial = (
+            ArticleForm.initial_for(article)
+            if article
+            else {"title": request.GET.get("title", "")[:200], "variants": request.GET.get("variants", "")[:5000]}
+        )
         return _edit_page(request, article, ArticleForm(initial=initial, article=article))
     form = ArticleForm(request.POST, article=article)
     status = 422
