@@ -124,7 +124,10 @@ def _article_form_page(request: HttpRequest, article: Article | None) -> HttpRes
         initial = (
             ArticleForm.initial_for(article)
             if article
-            else {"title": request.GET.get("title", "")[:200], "variants": request.GET.get("variants", "")[:5000]}
+            else {
+                "title": request.GET.get("title", "")[:200],
+                "variants": request.GET.get("variants", "")[:5000],
+            }
         )
         return _edit_page(request, article, ArticleForm(initial=initial, article=article))
     form = ArticleForm(request.POST, article=article)
