@@ -136,6 +136,7 @@ def _mount() -> None:
     from kefu.knowledge.api import router as knowledge_router
     from kefu.sla.api import router as sla_router
     from kefu.tickets.api import router as tickets_router
+    from kefu.voc.api import router as voc_router
 
     api.add_router("/tickets", tickets_router, tags=["tickets"])
     api.add_router("/tickets", sla_router, tags=["sla"])  # /tickets/{id}/sla: no path of tickets' own
@@ -143,6 +144,7 @@ def _mount() -> None:
     api.add_router("/kb", knowledge_router, tags=["knowledge"])
     api.add_router("/service", service_router, tags=["service (public)"])
     api.add_router("/bot", bot_router, tags=["bot"])
+    api.add_router("/voc", voc_router, tags=["voice of customer"])
 
 
 _mount()

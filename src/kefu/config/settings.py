@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "kefu.channels",
     "kefu.bot",
     "kefu.notifications",
+    "kefu.voc",
 ]
 
 MIDDLEWARE = [

@@ -20,5 +20,6 @@ urlpatterns = [
     path("help/", include("kefu.knowledge.help.urls")),
     path("kb/", include("kefu.knowledge.urls")),
     path("bot/", include("kefu.bot.urls")),
+    path("voc/", include("kefu.voc.urls")),
     path("", include("kefu.tickets.urls")),
 ]

@@ -48,6 +48,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # standard replies: editors and admins for everyone; supervisors for their own teams
     "reply.manage": frozenset({Role.KNOWLEDGE_EDITOR, Role.ADMIN, Role.SUPERVISOR}),
     "bot.tune": frozenset({Role.KNOWLEDGE_EDITOR, Role.ADMIN}),  # the tuning list, bot settings
+    # voice of customer: feedback items, reviews, insights, dashboards
+    "voc.view": ALL,
+    "voc.label": frozenset(
+        {Role.AGENT, Role.SUPERVISOR, Role.QA, Role.KNOWLEDGE_EDITOR, Role.ADMIN, Role.DEPARTMENT_OWNER}
+    ),
+    "voc.import": frozenset({Role.SUPERVISOR, Role.ADMIN}),  # review files, column mappings, ticket rules
+    "voc.models": frozenset({Role.SUPERVISOR, Role.KNOWLEDGE_EDITOR, Role.ADMIN}),  # retrain text models
+    "voc.taxonomy": frozenset({Role.ADMIN}),  # touchpoint and cause trees
+    "voc.insight": frozenset({Role.SUPERVISOR, Role.ADMIN, Role.EXECUTIVE}),  # acknowledge/dismiss
     "email.view_raw": frozenset({Role.SUPERVISOR, Role.ADMIN, Role.QA}),  # download a mail's raw source
 }
 

@@ -12,6 +12,7 @@ SECTIONS = [
     ("customer_list", _("Customers"), "customer.view", "customer"),
     ("knowledge:article_list", _("Knowledge"), "kb.view", "knowledge:"),
     ("bot:tuning", _("Bot tuning"), "bot.tune", "bot:"),
+    ("voc:dashboard", _("Voice of customer"), "voc.view", "voc:"),
     ("sla:policy_list", _("SLA"), "sla.manage", "sla:"),
     ("notifications:webhook_list", _("Webhooks"), "webhook.manage", "notifications:webhook"),
     ("channels:mailbox_list", _("Channels"), "mailbox.manage", "channels:"),

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class VocConfig(AppConfig):
+    name = "kefu.voc"
+    label = "voc"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kefu.voc import events, handlers  # noqa: F401  (register event types and reactions)
+
+        handlers.connect()
