@@ -1,0 +1,1 @@
+"""Ninja schemas of the voice-of-customer API, one module per resource."""
