@@ -37,6 +37,9 @@ ARTIFACTS = Path(os.environ.get("KEFU_E2E_ARTIFACTS") or ROOT / "var" / "e2e-art
 expect.set_options(timeout=10_000)
 
 
+SERVER_ENV: dict[str, str] = {}  # the environment the demo server runs with (its data dir)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -79,6 +82,7 @@ def server(tmp_path_factory):
     else:
         _seed(env)
     port = _free_port()
+    SERVER_ENV.update(env)
     proc = subprocess.Popen([*kefu, "serve", "--port", str(port), "--workers", "2"], env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -95,6 +99,16 @@ def server(tmp_path_factory):
     proc.terminate()
     proc.wait(timeout=20)
     shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def worker(server):
+    """The background worker (Huey) of the demo site, for tests whose flow runs jobs (imports,
+    retraining); started for the test and stopped after it."""
+    proc = subprocess.Popen([sys.executable, "-m", "kefu", "worker"], env=SERVER_ENV)
+    yield proc
+    proc.terminate()
+    proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,9 @@ REVIEWS_RECEIVED = register(
 REVIEW_TICKET_CREATED = register("voc.review_ticket_created", _("Ticket {number} opened for a review"))
 RULE_CHANGED = register("voc.rule_changed", _("Review-to-ticket rule changed: {fields}"))
 FEEDBACK_LABELLED = register("voc.feedback_labelled", _("Feedback labelled: {fields}"))
+MODEL_TRAINING_REQUESTED = register(
+    "voc.model_training_requested", _("{kind} model v{version}: training requested")
+)
 MODEL_TRAINED = register("voc.model_trained", _("{kind} model v{version} trained: accuracy {accuracy}"))
 MODEL_ACTIVATED = register("voc.model_activated", _("{kind} model v{version} now in use"))
 MODEL_REJECTED = register(
