@@ -136,6 +136,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "kefu.tickets.context_processors.nav_sections",
+                "kefu.voc.context_processors.voc_tabs",
             ],
         },
     }

@@ -175,18 +175,81 @@ def write_demo_export(now: datetime) -> Path:
     from kefu.voc.demo_files import write_jd_export
 
     jd = _shop("jd-self", "康悦京东自营旗舰店", "jd")
-    products = Product.objects.filter(is_active=True).order_by("model_number")[:6]
+    products = Product.objects.filter(model_number__in=["KY-5W", "KY-3A", "BP-620"]).order_by("model_number")
     return write_jd_export(
         Path(settings.DATA_DIR) / "demo" / "jd-reviews.xlsx", shop_name=jd.name, products=products, now=now
     )
+
+
+DEMO_LABELS = 60  # negative reviews the e-commerce supervisor labelled by hand (the models' training data)
+# how the supervisor labelled them: (words in the text, cause, touchpoint) — more precise than the
+# keyword rules for slow delivery (快递太慢 is 配送慢) and for the customer service a buyer met before
+# buying (the rules find no touchpoint there)
+DEMO_LABEL_RULES = [
+    (("慢", "物流"), "配送慢", "配送慢"),
+    (("慢", "快递"), "配送慢", "配送慢"),
+    (("压坏",), "包装", "包装破损"),
+    (("噪音",), "性能/噪音", "噪音"),
+    (("客服", "回复"), "响应慢", "售前咨询"),
+    (("客服", "态度"), "客服态度", "售前咨询"),
+]
+
+
+def _demo_label(text: str) -> tuple[str, str] | None:
+    for words, cause, touchpoint in DEMO_LABEL_RULES:
+        if all(w in text for w in words):
+            return cause, touchpoint
+    return None
+
+
+def _demo_labels_and_models() -> str:
+    """The supervisor's earlier labelling of the oldest negative reviews, then the first version of
+    each text model, trained right away so the models page shows figures to compare with."""
+    from kefu.accounts.models import User
+    from kefu.voc.choices import ModelStatus, TaxonomyKind
+    from kefu.voc.models import FeedbackItem, TaxonomyNode, TextModel
+    from kefu.voc.services import models as model_services
+    from kefu.voc.services.feedback import label_feedback
+
+    labeller = User.objects.filter(username="supervisor2").first()
+    admin = User.objects.filter(username="admin").first()
+    if labeller is None or admin is None or TextModel.objects.exists():
+        return ""
+
+    def node(kind: str, name: str) -> int | None:
+        return TaxonomyNode.objects.filter(kind=kind, name=name).values_list("pk", flat=True).first()
+
+    items = FeedbackItem.objects.filter(source=FeedbackSource.REVIEW, review__level=RatingLevel.BAD)
+    labelled = 0
+    # one transaction: the reactions to the labels (retraining) run once all of them are stored
+    with transaction.atomic():
+        for item in items.order_by("occurred_at", "id"):
+            labels = _demo_label(item.text)
+            if labels is None:
+                continue
+            cause, touchpoint = node(TaxonomyKind.CAUSE, labels[0]), node(TaxonomyKind.TOUCHPOINT, labels[1])
+            if cause and touchpoint:
+                label_feedback(actor=labeller, item_id=item.pk, cause_id=cause, touchpoint_id=touchpoint)
+                labelled += 1
+            if labelled >= DEMO_LABELS:
+                break
+    made = []
+    for kind in ("sentiment", "cause", "touchpoint"):
+        model = TextModel.objects.filter(kind=kind, status=ModelStatus.TRAINING).first()
+        model = model or model_services.request_training(actor=admin, kind=kind)
+        trained = model_services.train_model(model.pk)
+        if trained is not None:
+            made.append(f"{kind} v{trained.version} {trained.status}")
+    return "; models: " + ", ".join(made)
 
 
 def on_demo_seeded(sender: object, now: datetime, **kwargs: object) -> str:
     """The `kefu seed-demo` receiver (connected in kefu.voc.handlers.connect)."""
     made = seed_voc_demo(now)
     _default_rule()
+    trained = _demo_labels_and_models()
     path = write_demo_export(now)
     return (
-        f"Voice of customer: {made['reviews']} demo reviews, {made['insights']} insights; "
+        f"Voice of customer: {made['reviews']} demo reviews, {made['insights']} insights{trained}; "
         f"a JD review export to upload: {path}"
     )

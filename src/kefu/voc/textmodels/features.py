@@ -51,5 +51,11 @@ def passthrough(features: list[str]) -> list[str]:
     return features
 
 
+_NOT_A_TERM = re.compile(r"[\W_]", re.UNICODE)
+
+
 def display_term(feature: str) -> str:
-    return feature[len(WORD_PREFIX) :] if feature.startswith(WORD_PREFIX) else feature.strip()
+    """How a feature is shown in explanations; "" (not shown) for n-grams with punctuation or spaces,
+    which weigh in the model but mean nothing to a reader ("太慢," beside "太慢")."""
+    term = feature[len(WORD_PREFIX) :] if feature.startswith(WORD_PREFIX) else feature
+    return "" if _NOT_A_TERM.search(term) else term
