@@ -132,11 +132,13 @@ def test_row_errors_name_the_column():
         ["", "", "", "", "", "", "只有昵称"],
     ]
     # when parsed (in English)
-    with translation.override("en"):
-        _table, parsed = parse(csv_bytes(HEADERS, rows))
-    # then each is a row error naming the column header and the value
+    _table, parsed = parse(csv_bytes(HEADERS, rows))
+    # then each is a row error naming the column header and the value, in the reader's language
     assert all(isinstance(p, RowError) for p in parsed)
-    assert str(parsed[0]) == "row 2: 评分: '优秀' is not a rating"
+    with translation.override("en"):
+        assert str(parsed[0]) == "row 2: 评分: '优秀' is not a rating"
+    with translation.override("zh-hans"):
+        assert str(parsed[0]) == "第 2 行：评分: “优秀”不是有效的评分"
     assert parsed[0].field == "rating"
     assert parsed[1].field == "reviewed_at" and "昨天" in parsed[1].reason
     assert parsed[2].field == "content"

@@ -46,8 +46,12 @@ def _norm(text: str) -> str:
 def _version(kind: str) -> object:
     from kefu.voc.models import TaxonomyNode
 
-    row = TaxonomyNode.objects.filter(kind=kind).aggregate(n=Count("id"), at=Max("updated_at"))
-    return (row["n"], row["at"])
+    # the highest id too: a tree deleted and created again (tests, a restore) at the same instant
+    # has new ids with the same count and time
+    row = TaxonomyNode.objects.filter(kind=kind).aggregate(
+        n=Count("id"), at=Max("updated_at"), last=Max("id")
+    )
+    return (row["n"], row["at"], row["last"])
 
 
 def _build(kind: str) -> _Tree:
