@@ -181,6 +181,7 @@ def write_demo_export(now: datetime) -> Path:
     )
 
 
+DEMO_BACKFILL = 5000  # the newest demo tickets become feedback items
 DEMO_LABELS = 60  # negative reviews the e-commerce supervisor labelled by hand (the models' training data)
 # how the supervisor labelled them: (words in the text, cause, touchpoint) — more precise than the
 # keyword rules for slow delivery (快递太慢 is 配送慢) and for the customer service a buyer met before
@@ -245,6 +246,9 @@ def _demo_labels_and_models() -> str:
 
 def on_demo_seeded(sender: object, now: datetime, **kwargs: object) -> str:
     """The `kefu seed-demo` receiver (connected in kefu.voc.handlers.connect)."""
+    from kefu.voc.services.backfill import backfill_feedback
+
+    backfill_feedback(limit=DEMO_BACKFILL)  # the demo's tickets were written in bulk, without events
     made = seed_voc_demo(now)
     _default_rule()
     trained = _demo_labels_and_models()
