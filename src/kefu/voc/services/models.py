@@ -65,7 +65,9 @@ def request_training(*, actor: Any, kind: Any) -> TextModel:
     # lock the kind's versions: two requests at once make one version
     versions = list(TextModel.objects.select_for_update().filter(kind=kind).values_list("status", "version"))
     if any(status == ModelStatus.TRAINING for status, _v in versions):
-        raise Conflict(_("A %(kind)s model is already being trained.") % {"kind": kind}, field="kind")
+        raise Conflict(
+            _("A %(kind)s model is already being trained.") % {"kind": ModelKind(kind).label}, field="kind"
+        )
     model = TextModel.objects.create(
         kind=kind,
         version=max((v for _s, v in versions), default=0) + 1,
