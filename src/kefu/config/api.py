@@ -134,6 +134,7 @@ def _mount() -> None:
     from kefu.channels.api_public import router as service_router
     from kefu.customers.api import router as customers_router
     from kefu.knowledge.api import router as knowledge_router
+    from kefu.loops.api import router as loops_router
     from kefu.sla.api import router as sla_router
     from kefu.tickets.api import router as tickets_router
     from kefu.voc.api import router as voc_router
@@ -145,6 +146,7 @@ def _mount() -> None:
     api.add_router("/service", service_router, tags=["service (public)"])
     api.add_router("/bot", bot_router, tags=["bot"])
     api.add_router("/voc", voc_router, tags=["voice of customer"])
+    api.add_router("/loops", loops_router, tags=["closed loop"])
 
 
 _mount()

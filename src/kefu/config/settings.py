@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "kefu.bot",
     "kefu.notifications",
     "kefu.voc",
+    "kefu.loops",
 ]
 
 MIDDLEWARE = [

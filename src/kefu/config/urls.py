@@ -21,5 +21,6 @@ urlpatterns = [
     path("kb/", include("kefu.knowledge.urls")),
     path("bot/", include("kefu.bot.urls")),
     path("voc/", include("kefu.voc.urls")),
+    path("loops/", include("kefu.loops.urls")),
     path("", include("kefu.tickets.urls")),
 ]

@@ -57,6 +57,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "voc.models": frozenset({Role.SUPERVISOR, Role.KNOWLEDGE_EDITOR, Role.ADMIN}),  # retrain text models
     "voc.taxonomy": frozenset({Role.ADMIN}),  # touchpoint and cause trees
     "voc.insight": frozenset({Role.SUPERVISOR, Role.ADMIN, Role.EXECUTIVE}),  # acknowledge/dismiss
+    # the closed loop: improvement actions, remediation, risks, the weekly report
+    "loops.view": ALL,
+    "loops.create": frozenset(
+        {Role.SUPERVISOR, Role.QA, Role.KNOWLEDGE_EDITOR, Role.ADMIN, Role.EXECUTIVE, Role.DEPARTMENT_OWNER}
+    ),
+    # accept/commit/progress an action of one's own department (checked per object in services)
+    "loops.own": frozenset({Role.DEPARTMENT_OWNER, Role.ADMIN, Role.EXECUTIVE, Role.SUPERVISOR}),
+    "loops.claim": frozenset({Role.EXECUTIVE}),
+    "loops.remediate": frozenset({Role.SUPERVISOR, Role.ADMIN, Role.EXECUTIVE}),  # orders to other systems
+    "loops.risk": frozenset({Role.SUPERVISOR, Role.ADMIN, Role.EXECUTIVE, Role.DEPARTMENT_OWNER}),
+    "loops.settings": frozenset({Role.ADMIN}),
     "email.view_raw": frozenset({Role.SUPERVISOR, Role.ADMIN, Role.QA}),  # download a mail's raw source
 }
 

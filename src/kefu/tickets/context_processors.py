@@ -13,6 +13,7 @@ SECTIONS = [
     ("knowledge:article_list", _("Knowledge"), "kb.view", "knowledge:"),
     ("bot:tuning", _("Bot tuning"), "bot.tune", "bot:"),
     ("voc:dashboard", _("Voice of customer"), "voc.view", "voc:"),
+    ("loops:action_list", _("Improvement"), "loops.view", "loops:"),
     ("sla:policy_list", _("SLA"), "sla.manage", "sla:"),
     ("notifications:webhook_list", _("Webhooks"), "webhook.manage", "notifications:webhook"),
     ("channels:mailbox_list", _("Channels"), "mailbox.manage", "channels:"),
