@@ -322,3 +322,18 @@ def test_labelling_event_starts_a_retrain_once_enough_labels_exist(django_captur
     # then a sentiment version was trained, and no cause version (no labels)
     assert list(TextModel.objects.values_list("kind", "version")) == [("sentiment", 1)]
     assert TextModel.objects.get().status != "training"
+
+
+def test_a_cause_model_does_not_force_unrelated_text_into_its_classes(train, causes):
+    # given a cause model learned from two causes only
+    noise, logistics = causes["noise"], causes["logistics"]
+    for t in ["晚上嗡嗡响睡不着", "机器轰鸣", "响声刺耳", "一开就轰轰的", "运转时很闹"] * 3:
+        _item(t, cause=noise, cause_source="person")
+    for t in ["三天还没送到", "包裹丢了", "配送员没打电话", "运单一直不更新", "送货太晚"] * 3:
+        _item(t, cause=logistics, cause_source="person")
+    assert train("cause").status == "active"
+    # when a text about neither is analyzed
+    unrelated, leaking = textmodels.analyze(["今天天气不错", "电池漏液了"])
+    # then the model's guess is not used: no cause, or the keyword rules' one
+    assert unrelated.cause.node_id is None
+    assert leaking.cause.node_id == causes["leak"].pk and leaking.cause.source == "rule"

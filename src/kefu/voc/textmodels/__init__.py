@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 
 from kefu.voc.choices import LabelSource, Polarity
 
+# a learned cause/touchpoint below this confidence, or with no word or bigram of the text behind it
+# (single characters such as 不 say nothing), is not used: the classes are only those people have
+# labelled so far, so a text about something else would otherwise be forced into one of them
+MIN_MODEL_CONFIDENCE = 0.5
+
 
 @dataclass
 class Label:
@@ -94,6 +99,16 @@ def analyze(
                 if m.node_id is not None:
                     setattr(res, kind, Label(m.node_id, m.confidence, LabelSource.RULE, None, m.terms))
         else:
-            for res, p in zip(results, predict.predict(model[1], batch), strict=True):
+            unsure: list[int] = []
+            for i, (res, p) in enumerate(zip(results, predict.predict(model[1], batch), strict=True)):
+                if p.confidence < MIN_MODEL_CONFIDENCE or not any(len(t) > 1 for t in p.terms):
+                    unsure.append(i)  # a text unlike every labelled class: the model only guesses
+                    continue
                 setattr(res, kind, Label(int(p.label), p.confidence, LabelSource.MODEL, model[0], p.terms))  # type: ignore[call-overload]
+            if unsure:  # the keyword rules, or no label at all, rather than a guess
+                for i, m in zip(unsure, rules.match([texts[i] for i in unsure], kind), strict=True):
+                    if m.node_id is not None:
+                        setattr(
+                            results[i], kind, Label(m.node_id, m.confidence, LabelSource.RULE, None, m.terms)
+                        )
     return results
