@@ -138,6 +138,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "kefu.tickets.context_processors.nav_sections",
                 "kefu.voc.context_processors.voc_tabs",
+                "kefu.loops.context_processors.loops_tabs",
             ],
         },
     }
