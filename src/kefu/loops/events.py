@@ -28,6 +28,7 @@ REMEDIATION_REVERSED = register("loops.remediation_reversed", _("Remediation rev
 RISK_CREATED = register("loops.risk_created", _("Risk added: {title}"))
 RISK_CHANGED = register("loops.risk_changed", _("Risk {title} changed: {fields}"))
 RISK_REVIEWED = register("loops.risk_reviewed", _("Risk {title} reviewed"))
+RISK_REVIEW_DUE = register("loops.risk_review_due", _("Review of risk {title} is due"))
 RISK_DRILL_RECORDED = register("loops.risk_drill_recorded", _("Drill recorded for risk {title}"))
 REPORT_GENERATED = register("loops.report_generated", _("Weekly VoC report for the week of {week} generated"))
 SETTINGS_CHANGED = register("loops.settings_changed", _("Closed-loop settings changed: {fields}"))

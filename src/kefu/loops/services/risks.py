@@ -14,14 +14,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from kefu.accounts.models import Department, User
 from kefu.audit.models import AuditEvent
 from kefu.audit.services import record_event
 from kefu.core import clock
 from kefu.core.errors import NotFound, ValidationFailed
-from kefu.core.events import register
 from kefu.core.permissions import authorize
 from kefu.loops import events
 from kefu.loops.choices import RiskStatus, RiskType
@@ -29,7 +27,7 @@ from kefu.loops.models import ImprovementAction, Risk, RiskDrill
 from kefu.voc.models import Insight
 
 # a reminder to the owner that a risk's periodic review is due (sent once per due date)
-RISK_REVIEW_DUE = register("loops.risk_review_due", gettext_lazy("Review of risk {title} is due"))
+RISK_REVIEW_DUE = events.RISK_REVIEW_DUE
 
 HIGH_SCORE = 15  # likelihood × impact at or above this is a high risk
 SCALE = range(1, 6)
