@@ -11,7 +11,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.PROPOSED: frozenset({S.ACCEPTED, S.REJECTED}),
     S.ACCEPTED: frozenset({S.IN_PROGRESS, S.REJECTED}),
     S.IN_PROGRESS: frozenset({S.IMPLEMENTED, S.REJECTED}),
-    S.IMPLEMENTED: frozenset({S.VERIFYING}),
+    S.IMPLEMENTED: frozenset({S.VERIFYING, S.CLOSED}),  # closed: only an action without a target metric
     S.VERIFYING: frozenset({S.VERIFIED, S.NOT_EFFECTIVE}),
     S.VERIFIED: frozenset({S.CLOSED, S.IN_PROGRESS}),
     S.NOT_EFFECTIVE: frozenset({S.IN_PROGRESS, S.CLOSED}),

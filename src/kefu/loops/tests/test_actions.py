@@ -195,8 +195,24 @@ def test_transitions_by_the_department_stamp_times_and_audit(world):
     assert moves == [("proposed", "accepted"), ("accepted", "in_progress"), ("in_progress", "implemented")]
     # and a move the workflow does not allow is a conflict with the allowed targets
     with pytest.raises(InvalidTransition) as exc:
-        transition_action(actor=world.head, action_id=action.pk, to="closed")
-    assert exc.value.extra["allowed"] == ["verifying"]
+        transition_action(actor=world.head, action_id=action.pk, to="proposed")
+    assert exc.value.extra["allowed"] == ["verifying", "closed"]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_implemented_fix_closes_without_verification_only_when_it_has_no_metric(world):
+    # given two implemented actions, one with a target metric
+    plain = make_action(world)
+    measured = make_action(world, metric="complaint_volume", goal_value=2)
+    for action in (plain, measured):
+        for to in ("accepted", "in_progress", "implemented"):
+            transition_action(actor=world.head, action_id=action.pk, to=to)
+    # when the department closes them: the one without a metric closes
+    assert transition_action(actor=world.head, action_id=plain.pk, to="closed").status == "closed"
+    # and the measured one must wait for its verification
+    with pytest.raises(ValidationFailed) as exc:
+        transition_action(actor=world.head, action_id=measured.pk, to="closed")
+    assert exc.value.field == "to"
 
 
 def test_other_departments_and_roles_may_not_transition(world):

@@ -172,6 +172,12 @@ def transition_action(*, actor: User, action_id: Any, to: str, reason: str = "")
             _("Only the owning department, administrators and executives may do this."), action="loops.own"
         )
     workflow.check(current, to, reason)
+    if current == ActionStatus.IMPLEMENTED and to == ActionStatus.CLOSED and action.metric:
+        # a fix with a target metric is closed only after its verification says whether it worked
+        raise ValidationFailed(
+            _("This action has a target metric: it is verified from the data before it is closed."),
+            field="to",
+        )
     now = clock.now()
     action.status = to
     action.updated_at = now
