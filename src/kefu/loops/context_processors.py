@@ -17,6 +17,7 @@ TABS = [
     ("remediation_list", _("Remediation"), "loops.view", ("remediation_list", "remediation_new")),
     ("risk_list", _("Risks"), "loops.view", ("risk_list", "risk_new", "risk_detail")),
     ("report_list", _("Weekly reports"), "loops.view", ("report_list", "report_detail")),
+    ("settings", _("Settings"), "loops.settings", ("settings",)),
 ]
 
 
