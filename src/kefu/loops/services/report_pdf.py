@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -97,7 +98,7 @@ def report_pdf(report: WeeklyReport) -> bytes:
             _esc(_("Week %(start)s to %(end)s") % {"start": d["week_start"], "end": d["week_end"]}), body
         ),
     ]
-    action_header = [_("Number"), _("Action"), _("Department"), _("Status"), _("Committed"), _("Claimed by")]
+    action_header = [_("Number"), pgettext("improvement action", "Action"), _("Department"), _("Status"), _("Committed"), _("Claimed by")]
 
     def section(heading: str, header: list[str], rows: list[list[Any]]) -> None:
         story.append(Paragraph(_esc(heading), h2))
@@ -134,7 +135,7 @@ def report_pdf(report: WeeklyReport) -> bytes:
         )
     section(
         _("Actions by department"),
-        [_("Department"), _("New"), _("Overdue")],
+        [_("Department"), pgettext("count", "New"), _("Overdue")],
         [[x["name"], x["new"], x["overdue"]] for x in d["departments"]],
     )
     for key, heading in (
