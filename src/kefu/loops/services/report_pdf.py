@@ -98,7 +98,14 @@ def report_pdf(report: WeeklyReport) -> bytes:
             _esc(_("Week %(start)s to %(end)s") % {"start": d["week_start"], "end": d["week_end"]}), body
         ),
     ]
-    action_header = [_("Number"), pgettext("improvement action", "Action"), _("Department"), _("Status"), _("Committed"), _("Claimed by")]
+    action_header = [
+        _("Number"),
+        pgettext("improvement action", "Action"),
+        _("Department"),
+        _("Status"),
+        _("Committed"),
+        _("Claimed by"),
+    ]
 
     def section(heading: str, header: list[str], rows: list[list[Any]]) -> None:
         story.append(Paragraph(_esc(heading), h2))
