@@ -191,10 +191,12 @@ def _actions(monday: date) -> dict[str, Any]:
     start, end = _bounds(monday)
     base = ImprovementAction.objects.select_related("department", "owner", "claimed_by").order_by("id")
     new = list(base.filter(created_at__gte=start, created_at__lt=end))
+    # overdue as of the end of the week, or of now for the week in progress (not in the future)
+    as_of = min(end, clock.now())
+    as_of_day = min(monday + timedelta(days=7), clock.local_today())
     overdue = list(
         base.filter(created_at__lt=end, status__in=_NOT_DONE).filter(
-            Q(committed_date__lt=monday + timedelta(days=7))
-            | Q(committed_date__isnull=True, commit_deadline__lt=end)
+            Q(committed_date__lt=as_of_day) | Q(committed_date__isnull=True, commit_deadline__lt=as_of)
         )
     )
     checked = base.filter(verified_at__gte=start, verified_at__lt=end)

@@ -390,3 +390,16 @@ def test_report_page_query_count_is_bounded(world, supervisor, executive, django
     c = web(executive)
     with django_assert_max_num_queries(10):
         assert c.get("/loops/reports/2026-11-16/").status_code == 200
+
+
+def test_the_week_in_progress_counts_as_overdue_only_what_is_overdue_now(supervisor):
+    # given (on Wednesday) an action created this week whose commit deadline is on Friday, and one
+    # whose committed date was yesterday
+    dept = DepartmentFactory(name="品控测试")
+    waiting = action(dept, status="proposed", created=NOW, commit_deadline=NOW + timedelta(days=2))
+    late = action(dept, created=NOW, committed_date=NOW.date() - timedelta(days=1))
+    # when this week's report is generated
+    report = generate_weekly_report(actor=supervisor, week_start=WEEK + timedelta(days=7))
+    # then only the late one is overdue; both are new
+    assert [a["id"] for a in report.data["overdue_actions"]] == [late.pk]
+    assert {a["id"] for a in report.data["new_actions"]} == {waiting.pk, late.pk}
