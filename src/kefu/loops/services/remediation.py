@@ -139,7 +139,7 @@ def reverse_remediation(*, actor: Any, order_id: int, reason: str) -> Remediatio
     authorize(actor, PERMISSION)
     reason = clean_reason(reason)
     order = (
-        RemediationOrder.objects.select_for_update()
+        RemediationOrder.objects.select_for_update(of=("self",))
         .select_related("shop", "action", "ticket")
         .filter(pk=order_id)
         .first()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
@@ -160,7 +161,7 @@ def create_action(
     now = clock.now()
     deadline = add_business_days(now, settings.commit_within_days, loop_calendar(settings))
     action = ImprovementAction.objects.create(
-        number=f"tmp-{now.timestamp()}-{actor.pk}",
+        number=f"tmp-{uuid.uuid4().hex[:16]}",  # unique until the id-based number replaces it
         title=title,
         problem=problem,
         source=source,
