@@ -42,8 +42,7 @@ def apply_analysis(item: FeedbackItem, analysis: textmodels.Analysis) -> None:
     item.model_versions = versions
 
 
-@transaction.atomic
-def record_feedback(
+def build_feedback(
     *,
     source: str,
     source_key: str,
@@ -58,34 +57,45 @@ def record_feedback(
     channel: str = "",
     analysis: textmodels.Analysis | None = None,
 ) -> FeedbackItem | None:
-    """Create the feedback item for `source_key` once, labelled by the text models (or by `analysis`,
-    when the caller analyzed a batch of texts at once); a second call with the same key returns the
-    existing item unchanged. Empty text makes no item (returns None).
-    System-initiated (a ticket, a review, the bot), so there is no actor to authorize."""
+    """The unsaved, labelled item for a source (None for empty text): record_feedback saves one, the
+    review import saves a batch with bulk_create(ignore_conflicts=True)."""
     text = (text or "").strip()[:MAX_TEXT]
     if not text:
+        return None
+    now = clock.now()
+    item = FeedbackItem(
+        source=source,
+        source_key=source_key,
+        text=text,
+        occurred_at=occurred_at,
+        ticket_id=ticket_id,
+        review_id=review_id,
+        bot_session_id=bot_session_id,
+        customer_id=customer_id,
+        product_id=product_id,
+        shop_id=shop_id,
+        channel=channel or "",
+        created_at=now,
+        updated_at=now,
+    )
+    apply_analysis(item, analysis or textmodels.analyze([text])[0])
+    return item
+
+
+@transaction.atomic
+def record_feedback(*, source_key: str, text: str, **fields: Any) -> FeedbackItem | None:
+    """Create the feedback item for `source_key` once, labelled by the text models (or by `analysis`,
+    when the caller analyzed a batch of texts at once); a second call with the same key returns the
+    existing item unchanged. Empty text makes no item (returns None). Fields: see build_feedback.
+    System-initiated (a ticket, a review, the bot), so there is no actor to authorize."""
+    if not (text or "").strip():
         return None
     existing = FeedbackItem.objects.filter(source_key=source_key).first()
     if existing is not None:
         return existing
-    now = clock.now()
-    fields: dict[str, Any] = {
-        "source": source,
-        "source_key": source_key,
-        "text": text,
-        "occurred_at": occurred_at,
-        "ticket_id": ticket_id,
-        "review_id": review_id,
-        "bot_session_id": bot_session_id,
-        "customer_id": customer_id,
-        "product_id": product_id,
-        "shop_id": shop_id,
-        "channel": channel or "",
-        "created_at": now,
-        "updated_at": now,
-    }
-    item = FeedbackItem(**fields)
-    apply_analysis(item, analysis or textmodels.analyze([text])[0])
+    item = build_feedback(source_key=source_key, text=text, **fields)
+    if item is None:
+        return None
     try:
         with transaction.atomic():
             item.save()

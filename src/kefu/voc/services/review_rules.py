@@ -151,10 +151,21 @@ def _open_ticket(review: Review, rule: ReviewTicketRule, *, follow_up: bool) -> 
     return ticket
 
 
-def open_review_tickets(review: Review, *, new_review: bool, follow_up_item: FeedbackItem | None) -> None:
+_LOOK_UP = ReviewTicketRule()  # sentinel: find the shop's rule
+
+
+def open_review_tickets(
+    review: Review,
+    *,
+    new_review: bool,
+    follow_up_item: FeedbackItem | None,
+    rule: ReviewTicketRule | None = _LOOK_UP,
+) -> None:
     """After a review was stored (new) or got a follow-up: open the ticket(s) its shop's rule asks for,
-    once each. A new review that already carries a negative follow-up gets one ticket for both."""
-    rule = rule_for(review.shop_id)
+    once each. A new review that already carries a negative follow-up gets one ticket for both. A
+    batch passes its shop's `rule` (looked up once)."""
+    if rule is _LOOK_UP:
+        rule = rule_for(review.shop_id)
     if rule is None:
         return
     negative_follow_up = (

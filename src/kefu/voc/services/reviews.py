@@ -5,7 +5,7 @@ added to the known review. New reviews become feedback items and, per the shop's
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -22,9 +22,9 @@ from kefu.customers.models import Product, Shop
 from kefu.voc import events, imports, textmodels
 from kefu.voc.choices import FeedbackSource, ImportStatus, Polarity, RatingLevel
 from kefu.voc.imports import ParsedReview, ProductMatcher, RowError
-from kefu.voc.models import Review, ReviewImport, ReviewMapping
-from kefu.voc.services.feedback import record_feedback
-from kefu.voc.services.review_rules import open_review_tickets
+from kefu.voc.models import FeedbackItem, Review, ReviewImport, ReviewMapping
+from kefu.voc.services.feedback import build_feedback, record_feedback
+from kefu.voc.services.review_rules import open_review_tickets, rule_for
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 BATCH = 500
@@ -191,11 +191,46 @@ def _analyze_batch(texts: Sequence[str]) -> dict[str, textmodels.Analysis]:
     return dict(zip(unique, textmodels.analyze(unique), strict=True)) if unique else {}
 
 
+def _feedback_for(
+    review: Review, analysis: Callable[[str], textmodels.Analysis | None]
+) -> list[FeedbackItem]:
+    """The unsaved items of a new review: its text and, when it has one, its 追评."""
+    common: dict[str, Any] = {
+        "review_id": review.pk,
+        "customer_id": review.customer_id,
+        "product_id": review.product_id,
+        "shop_id": review.shop_id,
+        "channel": review.platform,
+    }
+    items = [
+        build_feedback(
+            source=FeedbackSource.REVIEW,
+            source_key=f"review:{review.pk}",
+            text=review.content,
+            occurred_at=review.reviewed_at,
+            analysis=analysis(review.content),
+            **common,
+        )
+    ]
+    if review.follow_up_content:
+        items.append(
+            build_feedback(
+                source=FeedbackSource.REVIEW_FOLLOW_UP,
+                source_key=f"review:{review.pk}:follow_up",
+                text=review.follow_up_content,
+                occurred_at=review.follow_up_at or review.reviewed_at,
+                analysis=analysis(review.follow_up_content),
+                **common,
+            )
+        )
+    return [i for i in items if i is not None]
+
+
 def store_reviews(
     shop: Shop, parsed: Sequence[ParsedReview], *, matcher: ProductMatcher, source_import: ReviewImport | None
 ) -> StoreResult:
     """Write parsed reviews of one shop (in the caller's transaction): new ones created with their
-    feedback items and tickets, known ones counted as duplicates or given their new 追评."""
+    feedback items (in bulk) and tickets, known ones counted as duplicates or given their new 追评."""
     result = StoreResult()
     keys = {p.dedup_key for p in parsed}
     known = {r.dedup_key: r for r in Review.objects.filter(shop=shop, dedup_key__in=keys)}
@@ -207,10 +242,12 @@ def store_reviews(
     def analysis(text: str) -> textmodels.Analysis | None:
         return analyses.get((text or "").strip()[:5000])
 
+    new: dict[str, Review] = {}  # the batch's new reviews, first occurrence of each key
+    order: list[Review] = []
     for p in parsed:
-        review = known.get(p.dedup_key)
+        review = known.get(p.dedup_key) or new.get(p.dedup_key)
         if review is None:
-            review = Review.objects.create(
+            review = Review(
                 shop=shop,
                 platform=shop.platform,
                 platform_review_id=p.platform_review_id,
@@ -230,33 +267,29 @@ def store_reviews(
                 created_at=now,
                 updated_at=now,
             )
-            known[p.dedup_key] = review
+            new[p.dedup_key] = review
             result.created += 1
-            record_feedback(
-                source=FeedbackSource.REVIEW,
-                source_key=f"review:{review.pk}",
-                text=review.content,
-                occurred_at=review.reviewed_at,
-                review_id=review.pk,
-                product_id=review.product_id,
-                shop_id=shop.pk,
-                channel=review.platform,
-                analysis=analysis(review.content),
-            )
-            follow_up = analysis(review.follow_up_content)
-            item = _record_follow_up(review, follow_up) if review.follow_up_content else None
-            open_review_tickets(review, new_review=True, follow_up_item=item)
         elif p.follow_up_content and not review.follow_up_content:
             review.follow_up_content = p.follow_up_content
             review.follow_up_at = p.follow_up_at or now
             review.updated_at = now
-            review.save(update_fields=["follow_up_content", "follow_up_at", "updated_at"])
             result.follow_ups += 1
-            item = _record_follow_up(review, analysis(review.follow_up_content))
-            open_review_tickets(review, new_review=False, follow_up_item=item)
+            if review.pk is not None:  # stored before this batch: its 追评 is news now
+                review.save(update_fields=["follow_up_content", "follow_up_at", "updated_at"])
+                item = _record_follow_up(review, analysis(review.follow_up_content))
+                open_review_tickets(review, new_review=False, follow_up_item=item)
         else:
             result.duplicates += 1
-        result.ids.append(review.pk)
+        order.append(review)
+    if new:
+        Review.objects.bulk_create(new.values())
+        items = [item for review in new.values() for item in _feedback_for(review, analysis)]
+        FeedbackItem.objects.bulk_create(items, ignore_conflicts=True)
+        follow_ups = {i.review_id: i for i in items if i.source == FeedbackSource.REVIEW_FOLLOW_UP}
+        rule = rule_for(shop.pk)
+        for review in new.values():
+            open_review_tickets(review, new_review=True, follow_up_item=follow_ups.get(review.pk), rule=rule)
+    result.ids = [r.pk for r in order]
     return result
 
 
