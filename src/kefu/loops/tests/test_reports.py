@@ -241,7 +241,9 @@ def test_regenerating_replaces_the_data_and_defaults_to_the_previous_week(world,
     assert WeeklyReport.objects.count() == 1 and second.pk == first.pk
     assert titles(second.data["high_risks"]) == ["大促爆仓", "新高风险"]
     assert list(
-        AuditEvent.objects.filter(verb="loops.report_generated").values_list("data__regenerated", flat=True)
+        AuditEvent.objects.filter(verb="loops.report_generated")
+        .order_by("id")
+        .values_list("data__regenerated", flat=True)
     ) == [
         False,
         True,

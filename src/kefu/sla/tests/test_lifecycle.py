@@ -124,7 +124,9 @@ def test_waiting_on_the_customer_pauses_resolution_and_the_reply_meets_first_rep
     # and the customer's message started the next-reply clock (4 business hours → 14:00 + 30 min lunch)
     assert _timer(ticket, "next_reply").due_at == cst(2025, 9, 29, 15, 0)
     verbs = list(
-        AuditEvent.objects.filter(ticket_id=ticket.pk, verb__startswith="sla.").values_list("verb", flat=True)
+        AuditEvent.objects.filter(ticket_id=ticket.pk, verb__startswith="sla.")
+        .order_by("id")
+        .values_list("verb", flat=True)
     )
     assert verbs == [
         "sla.applied",
