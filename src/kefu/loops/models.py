@@ -27,6 +27,9 @@ OPEN_STATUSES = (
     ActionStatus.VERIFYING,
 )
 
+# still owed by the department: an action in these states past its deadline or date is overdue
+OWED_STATUSES = (ActionStatus.PROPOSED, ActionStatus.ACCEPTED, ActionStatus.IN_PROGRESS)
+
 _USER = settings.AUTH_USER_MODEL
 
 

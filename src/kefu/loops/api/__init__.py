@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-
 from ninja import Router
 
+from kefu.loops.api import actions, remediation, reports, risks
+
 router = Router()
-for _name in ("actions", "remediation", "risks", "reports"):
-    try:
-        _module = importlib.import_module(f"kefu.loops.api.{_name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"kefu.loops.api.{_name}":
-            raise
-        continue
-    router.add_router("", _module.router)
+router.add_router("", actions.router)
+router.add_router("", remediation.router)
+router.add_router("", risks.router)
+router.add_router("", reports.router)

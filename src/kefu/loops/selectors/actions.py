@@ -12,9 +12,7 @@ from kefu.core import clock
 from kefu.core.errors import NotFound, ValidationFailed
 from kefu.core.permissions import authorize
 from kefu.loops.choices import ActionStatus
-from kefu.loops.models import OPEN_STATUSES, ImprovementAction
-
-OWED = (ActionStatus.PROPOSED, ActionStatus.ACCEPTED, ActionStatus.IN_PROGRESS)
+from kefu.loops.models import OPEN_STATUSES, OWED_STATUSES, ImprovementAction
 
 
 @dataclass
@@ -31,7 +29,7 @@ def overdue_q() -> Q:
     """Still owed and past its committed date, or never committed and past the commit deadline."""
     now = clock.now()
     today = clock.local_today()
-    return Q(status__in=OWED) & (
+    return Q(status__in=OWED_STATUSES) & (
         Q(committed_date__lt=today) | Q(committed_date__isnull=True, commit_deadline__lt=now)
     )
 

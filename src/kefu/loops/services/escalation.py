@@ -14,8 +14,8 @@ from django.db import transaction
 from kefu.accounts.services import get_system_user
 from kefu.core import clock
 from kefu.loops import events
-from kefu.loops.choices import ActionStatus, EscalationLevel
-from kefu.loops.models import ImprovementAction, LoopSettings
+from kefu.loops.choices import EscalationLevel
+from kefu.loops.models import OWED_STATUSES, ImprovementAction, LoopSettings
 from kefu.loops.services.actions._common import (
     add_business_days,
     audit,
@@ -28,14 +28,13 @@ from kefu.loops.services.actions._common import (
 
 log = logging.getLogger(__name__)
 
-OWED = (ActionStatus.PROPOSED, ActionStatus.ACCEPTED, ActionStatus.IN_PROGRESS)
 LEVELS = (EscalationLevel.OWNER, EscalationLevel.DEPARTMENT_HEAD, EscalationLevel.EXECUTIVE)
 BATCH = 200
 
 
 def ladder_base(action: ImprovementAction) -> datetime | None:
     """What the ladder counts from: the end of the committed date, else the commit deadline."""
-    if action.status not in OWED:
+    if action.status not in OWED_STATUSES:
         return None
     if action.committed_date is not None:
         return end_of_date(action.committed_date)

@@ -33,7 +33,14 @@ from kefu.core.errors import NotFound, ValidationFailed
 from kefu.core.permissions import authorize
 from kefu.loops import events
 from kefu.loops.choices import ActionStatus, RiskStatus
-from kefu.loops.models import OPEN_STATUSES, ImprovementAction, LoopSettings, Risk, WeeklyReport
+from kefu.loops.models import (
+    OPEN_STATUSES,
+    OWED_STATUSES,
+    ImprovementAction,
+    LoopSettings,
+    Risk,
+    WeeklyReport,
+)
 from kefu.loops.services.report_pdf import compose_report_email
 from kefu.loops.services.risks import HIGH_SCORE
 from kefu.voc.choices import RatingLevel
@@ -42,8 +49,6 @@ from kefu.voc.selectors import dashboards
 
 TOP = 10  # rows per top list
 TREND_WEEKS = 9  # the reported week and the trailing eight
-# still to be done: an action in these states past its date is overdue
-_NOT_DONE = (ActionStatus.PROPOSED, ActionStatus.ACCEPTED, ActionStatus.IN_PROGRESS)
 
 
 def previous_week() -> date:
@@ -195,7 +200,7 @@ def _actions(monday: date) -> dict[str, Any]:
     as_of = min(end, clock.now())
     as_of_day = min(monday + timedelta(days=7), clock.local_today())
     overdue = list(
-        base.filter(created_at__lt=end, status__in=_NOT_DONE).filter(
+        base.filter(created_at__lt=end, status__in=OWED_STATUSES).filter(
             Q(committed_date__lt=as_of_day) | Q(committed_date__isnull=True, commit_deadline__lt=as_of)
         )
     )

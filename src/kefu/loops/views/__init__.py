@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-
 from django.urls import URLPattern
 
-# the page modules; a module not written yet is skipped
-_MODULES = ("actions", "owner", "remediation", "risks", "reports", "settings")
+from kefu.loops.views import actions, owner, remediation, reports, risks, settings
 
-urlpatterns: list[URLPattern] = []
-for _name in _MODULES:
-    try:
-        _module = importlib.import_module(f"kefu.loops.views.{_name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"kefu.loops.views.{_name}":
-            raise
-        continue
-    urlpatterns += _module.urlpatterns
+urlpatterns: list[URLPattern] = [
+    *actions.urlpatterns,
+    *owner.urlpatterns,
+    *remediation.urlpatterns,
+    *risks.urlpatterns,
+    *reports.urlpatterns,
+    *settings.urlpatterns,
+]

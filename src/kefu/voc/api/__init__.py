@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-
 from ninja import Router
 
+from kefu.voc.api import analyze, feedback, insights, models, reviews, taxonomy
+
 router = Router()
-for _name in ("reviews", "feedback", "taxonomy", "analyze", "models", "insights"):
-    try:
-        _module = importlib.import_module(f"kefu.voc.api.{_name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"kefu.voc.api.{_name}":
-            raise
-        continue
-    router.add_router("", _module.router)
+router.add_router("", reviews.router)
+router.add_router("", feedback.router)
+router.add_router("", taxonomy.router)
+router.add_router("", analyze.router)
+router.add_router("", models.router)
+router.add_router("", insights.router)

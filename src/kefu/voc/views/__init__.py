@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
-
 from django.urls import URLPattern
 
-# the page modules; a module not written yet is skipped
-_MODULES = ("dashboards", "feedback", "taxonomy", "imports", "reviews", "models", "insights")
+from kefu.voc.views import dashboards, feedback, imports, insights, models, reviews, taxonomy
 
-urlpatterns: list[URLPattern] = []
-for _name in _MODULES:
-    try:
-        _module = importlib.import_module(f"kefu.voc.views.{_name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"kefu.voc.views.{_name}":
-            raise
-        continue
-    urlpatterns += _module.urlpatterns
+urlpatterns: list[URLPattern] = [
+    *dashboards.urlpatterns,
+    *feedback.urlpatterns,
+    *taxonomy.urlpatterns,
+    *imports.urlpatterns,
+    *reviews.urlpatterns,
+    *models.urlpatterns,
+    *insights.urlpatterns,
+]

@@ -15,7 +15,7 @@ from kefu.core.permissions import Role, authorize, has_permission
 from kefu.customers.models import Product, Shop
 from kefu.loops import events, workflow
 from kefu.loops.choices import ActionStatus, EscalationLevel
-from kefu.loops.models import ImprovementAction, LoopSettings
+from kefu.loops.models import OWED_STATUSES, ImprovementAction, LoopSettings
 from kefu.loops.services.actions._common import (
     add_business_days,
     audit,
@@ -42,8 +42,6 @@ EDITABLE = (
     "goal_value",
 )
 METRIC_FIELDS = {"metric", "metric_product_id", "metric_shop_id", "metric_cause_id"}
-# states in which the department still owes a fix (the ladder applies)
-OWED = (ActionStatus.PROPOSED, ActionStatus.ACCEPTED, ActionStatus.IN_PROGRESS)
 
 
 def _may_edit(actor: Any, action: ImprovementAction) -> bool:
@@ -109,7 +107,7 @@ def update_action(*, actor: User, action_id: Any, changes: dict[str, Any]) -> Im
         action.committed_date = None
         action.committed_at = None
         action.escalation_level = EscalationLevel.NONE
-        action.next_check_at = action.commit_deadline if action.status in OWED else None
+        action.next_check_at = action.commit_deadline if action.status in OWED_STATUSES else None
     action.save()
     audit(
         actor,
@@ -197,7 +195,7 @@ def transition_action(*, actor: User, action_id: Any, to: str, reason: str = "")
     elif to == ActionStatus.IN_PROGRESS and workflow.is_reopen(current, to):
         action.closed_at = None
         action.next_check_at = end_of_date(action.committed_date) if action.committed_date else None
-    elif to not in OWED:
+    elif to not in OWED_STATUSES:
         action.next_check_at = None
     action.save()
     data: dict[str, Any] = {"from": current, "to": to}
@@ -235,7 +233,7 @@ def commit_date(*, actor: User, action_id: Any, date: Any) -> ImprovementAction:
     day = _parse_date(date)
     if day < clock.local_today():
         raise ValidationFailed(_("The fix date cannot be in the past."), field="date")
-    if action.status not in OWED:
+    if action.status not in OWED_STATUSES:
         raise ValidationFailed(
             _("A fix date can be committed only while the action is proposed, accepted or in progress."),
             field="date",
