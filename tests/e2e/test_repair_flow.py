@@ -103,8 +103,11 @@ def test_customer_follows_the_request_in_the_portal_and_answers_the_agent(page, 
     page.locator("#portal-number").fill(tracking)
     page.locator("#portal-phone").fill(phone)
     page.get_by_role("button", name=re.compile("查看")).click()
-    if page.get_by_test_id("portal-status").count() == 0:  # the list of requests: open this one
-        page.get_by_role("link", name=re.compile(tracking)).click()
+    # the request's page, or the list of the customer's requests: wait for whichever comes
+    status, link = page.get_by_test_id("portal-status"), page.get_by_role("link", name=re.compile(tracking))
+    status.or_(link).first.wait_for()
+    if status.count() == 0:  # the list of requests: open this one
+        link.click()
 
     # then they see the status in their words and the agent's question
     expect(page.get_by_test_id("portal-status")).to_have_text("等待您的回复")
